@@ -1,0 +1,60 @@
+package v1alpha1
+
+// Condition types of PIMAssignmentRequest.
+const (
+	// ConditionSubmitted is True once a Graph request exists for the object (created or adopted).
+	ConditionSubmitted = "Submitted"
+	// ConditionActive is True while the access is live in Entra.
+	ConditionActive = "Active"
+	// ConditionCancelled is True once the request was ended as the spec asked.
+	ConditionCancelled = "Cancelled"
+	// ConditionReady is True when the operator has done what the spec asks.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator is still acting.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when only a person can move the object on.
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons.
+const (
+	ReasonCreated             = "Created"
+	ReasonAdopted             = "Adopted"
+	ReasonCreatePending       = "CreatePending"
+	ReasonNotSubmitted        = "NotSubmitted"
+	ReasonProvisioned         = "Provisioned"
+	ReasonExpired             = "Expired"
+	ReasonRemoved             = "Removed"
+	ReasonCancelled           = "Cancelled"
+	ReasonNotStarted          = "NotStarted"
+	ReasonPending             = "Pending"
+	ReasonCancelSucceeded     = "CancelSucceeded"
+	ReasonAlreadyEnded        = "AlreadyEnded"
+	ReasonAssignmentNotOwned  = "AssignmentNotOwned"
+	ReasonRemoving            = "Removing"
+	ReasonCancelling          = "Cancelling"
+	ReasonSettled             = "Settled"
+	ReasonProgressing         = "Progressing"
+	ReasonThrottled           = "Throttled"
+	ReasonGraphUnavailable    = "GraphUnavailable"
+	ReasonDenied              = "Denied"
+	ReasonFailed              = "Failed"
+	ReasonGraphRejected       = "GraphRejected"
+	ReasonForbidden           = "Forbidden"
+	ReasonUnauthenticated     = "Unauthenticated"
+	ReasonDuplicateAssignment = "DuplicateAssignment"
+	ReasonAmbiguousCreate     = "AmbiguousCreate"
+	ReasonNotPermitted        = "NotPermitted"
+	ReasonRequestGone         = "RequestGone"
+	ReasonDeleting            = "Deleting"
+	ReasonOrphaned            = "Orphaned"
+)
+
+// Annotations and finalizers.
+const (
+	// AnnotationCreatePending records, before the create POST, that one may be in flight: a
+	// reconcile that finds it with no status.requestId looks for the request before posting.
+	AnnotationCreatePending = "access.pim-operator.dev/create-pending"
+	// Finalizer holds the object until its request has been ended or orphaned.
+	Finalizer = "access.pim-operator.dev/finalizer"
+)

@@ -1,0 +1,2 @@
+// Package config holds the operator's kustomize manifests; its tests check that they install.
+package config

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/pim-operator/pim-operator/internal/testenv"
+)
+
+// Every object that `make deploy` and the samples would create is admitted by a real API
+// server (server-side dry run), so a broken manifest fails here rather than in a user's cluster.
+func TestManifestsAreAdmitted(t *testing.T) {
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx := context.Background()
+
+	// A dry-run Namespace is not persisted, so the namespaced objects need the real one.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pim-operator-system"}}
+	if err := env.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+
+	for _, dir := range []string{"default", "samples"} {
+		t.Run(dir, func(t *testing.T) {
+			objs := kustomizeBuild(t, dir)
+			if len(objs) == 0 {
+				t.Fatalf("kustomize build config/%s produced no objects", dir)
+			}
+			for _, obj := range objs {
+				if obj.GetNamespace() == "" && dir == "samples" {
+					obj.SetNamespace("default")
+				}
+				err := env.Client.Patch(ctx, obj, client.Apply, client.DryRunAll,
+					client.FieldOwner("manifests-test"), client.ForceOwnership)
+				if err != nil {
+					t.Errorf("%s %s/%s not admitted: %v", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+				}
+			}
+		})
+	}
+}
+
+func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	kustomize := os.Getenv("KUSTOMIZE")
+	if kustomize == "" {
+		kustomize = filepath.Join(testenv.RepoRoot(), "bin", "kustomize")
+	}
+	var out, stderr bytes.Buffer
+	cmd := exec.Command(kustomize, "build", filepath.Join(testenv.RepoRoot(), "config", dir))
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kustomize build config/%s (run `make kustomize` for bin/kustomize): %v\n%s", dir, err, stderr.String())
+	}
+	var objs []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(&out, 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs
+			}
+			t.Fatal(fmt.Errorf("decoding config/%s: %w", dir, err))
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, u)
+		}
+	}
+}

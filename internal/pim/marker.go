@@ -1,0 +1,41 @@
+package pim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxJustificationLength is Graph's limit on a request's justification.
+const MaxJustificationLength = 500
+
+const markerPrefix = "[pim-operator.dev "
+
+// Marker is the text the operator appends to every justification it sends, so that its own
+// request can be recognised in a list (by the object's UID) and traced in the Entra audit log
+// (by namespace and name).
+func Marker(namespace, name, uid string) string {
+	return fmt.Sprintf("%s%s/%s uid=%s]", markerPrefix, namespace, name, uid)
+}
+
+// AppendMarker returns the user's justification followed by the marker, shortening the
+// object's name when needed to stay within Graph's limit; the UID is never shortened.
+func AppendMarker(justification, namespace, name, uid string) string {
+	sep := ""
+	if justification != "" {
+		sep = " "
+	}
+	m := Marker(namespace, name, uid)
+	if over := len(justification) + len(sep) + len(m) - MaxJustificationLength; over > 0 && over < len(name) {
+		m = Marker(namespace, name[:len(name)-over], uid)
+	}
+	return justification + sep + m
+}
+
+// HasMarker reports whether justification carries the marker of the object with this UID.
+func HasMarker(justification, uid string) bool {
+	if uid == "" {
+		return false
+	}
+	i := strings.LastIndex(justification, markerPrefix)
+	return i >= 0 && strings.Contains(justification[i:], " uid="+uid+"]")
+}
