@@ -24,6 +24,12 @@ all: build
 help: ## Show this help: every target and what it does.
 	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
 
+##@ Try it
+
+.PHONY: demo
+demo: ## Run the operator on a local control plane with the Graph emulator and walk through its job (DEMO_KEEP=1 keeps it running).
+	hack/demo.sh
+
 ##@ Development
 
 .PHONY: manifests
@@ -88,7 +94,7 @@ deploy: manifests kustomize ## Deploy the operator (image IMG) into the cluster 
 
 .PHONY: undeploy
 undeploy: kustomize ## Remove the operator but keep the CRDs and every object (access is left as it is).
-	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -l app.kubernetes.io/component!=crd -f -
+	$(KUSTOMIZE) build config/default | hack/without-crds.sh | kubectl delete --ignore-not-found -f -
 
 ##@ Tools
 
