@@ -1,0 +1,371 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/graph"
+	"github.com/pim-operator/pim-operator/internal/graphemu"
+	"github.com/pim-operator/pim-operator/internal/pim"
+	"github.com/pim-operator/pim-operator/internal/testenv"
+)
+
+// The scenario tests run the real manager against envtest, and the real Graph client over
+// HTTP against the emulator. Timings are shortened; the emulator's minimum active age matches
+// the reconciler's.
+var (
+	env *testenv.Env
+	emu *graphemu.Emulator
+	k8s client.Client // uncached, for the tests' own reads and writes
+	// graphClient is the real Graph client on the emulator, for a test playing someone else.
+	graphClient pim.Client
+
+	// statusFaults makes the next N status writes of one object fail (crash-safety tests).
+	statusFaults = &faultBudget{}
+)
+
+var suiteOptions = Options{
+	PollInterval:       200 * time.Millisecond,
+	MaxPollInterval:    2 * time.Second,
+	ResyncPeriod:       10 * time.Minute,
+	CreateSettlePeriod: 3 * time.Second,
+	MinActiveAge:       time.Second,
+	StalledBackoff:     time.Second,
+	MaxStalledBackoff:  8 * time.Second,
+	ReplicationGrace:   time.Second,
+	GraphTimeout:       10 * time.Second,
+}
+
+type faultBudget struct {
+	mu   sync.Mutex
+	name string
+	n    int
+}
+
+func (f *faultBudget) arm(name string, n int) { f.mu.Lock(); f.name, f.n = name, n; f.mu.Unlock() }
+
+func (f *faultBudget) take(name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n > 0 && f.name == name {
+		f.n--
+		return true
+	}
+	return false
+}
+
+// withWatch lets interceptor.NewClient wrap the manager's client (which does not watch).
+type withWatch struct{ client.Client }
+
+func (withWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
+	return nil, errors.New("watch not supported")
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		fmt.Println("KUBEBUILDER_ASSETS is not set: the envtest scenarios are skipped (make test sets it)")
+		os.Exit(m.Run())
+	}
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	var logOut io.Writer = io.Discard
+	if os.Getenv("PIM_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logOut), zap.UseDevMode(true)))
+
+	var err error
+	if env, err = testenv.Start(); err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	k8s = env.Client
+
+	emu = graphemu.New(graphemu.Options{MinActiveAge: suiteOptions.MinActiveAge})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gc, err := graph.New(ctx, graph.Config{BaseURL: srv.URL + "/v1.0", Auth: graph.AuthNone, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	graphClient = gc
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	c := interceptor.NewClient(withWatch{mgr.GetClient()}, interceptor.Funcs{
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			if sub == "status" && statusFaults.take(obj.GetName()) {
+				return errors.New("injected: the status write failed")
+			}
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+	})
+	r := &Reconciler{
+		Client:                  c,
+		Graph:                   pim.WithWriteLimit(gc, 100, 100),
+		Recorder:                mgr.GetEventRecorder("pim-operator"),
+		Options:                 suiteOptions,
+		Now:                     emu.Now,
+		MaxConcurrentReconciles: 4,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Println("manager:", err)
+		}
+	}()
+	code := m.Run()
+	cancel()
+	<-done
+	return code
+}
+
+func needEnv(t *testing.T) {
+	t.Helper()
+	if env == nil {
+		t.Skip("KUBEBUILDER_ASSETS is not set")
+	}
+}
+
+var nsSeq atomic.Int32
+
+// newNS makes a namespace of the test's own.
+func newNS(t *testing.T) string {
+	t.Helper()
+	needEnv(t)
+	name := fmt.Sprintf("t%d-%s", nsSeq.Add(1), strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")))
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	name = strings.TrimRight(strings.ReplaceAll(name, "_", "-"), "-")
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func guid() string { return uuid.NewString() }
+
+// assignment is an object asking for membership now, for an hour.
+func assignment(ns, name, principal, group string, mutate ...func(*v1.PIMAssignmentRequest)) *v1.PIMAssignmentRequest {
+	obj := &v1.PIMAssignmentRequest{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1.PIMAssignmentRequestSpec{
+			GroupID: group, PrincipalID: principal, Justification: "scenario " + name,
+			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}},
+		},
+	}
+	for _, m := range mutate {
+		m(obj)
+	}
+	return obj
+}
+
+func futureStart(obj *v1.PIMAssignmentRequest) {
+	s := metav1.NewTime(emu.Now().Add(time.Hour).Truncate(time.Second))
+	obj.Spec.Schedule.StartDateTime = &s
+}
+
+func mustCreate(t *testing.T, obj *v1.PIMAssignmentRequest) {
+	t.Helper()
+	if err := k8s.Create(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, obj *v1.PIMAssignmentRequest) *v1.PIMAssignmentRequest {
+	t.Helper()
+	out := &v1.PIMAssignmentRequest{}
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// eventually polls f until it returns nil, failing with its last error after timeout.
+func eventually(t *testing.T, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// consistently checks f over the whole window (a property that must keep holding, not a sleep
+// standing in for synchronisation).
+func consistently(t *testing.T, window time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(window)
+	for time.Now().Before(deadline) {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitCond waits until the object's condition has the status and reason, and the status is
+// for the current generation.
+func waitCond(t *testing.T, obj *v1.PIMAssignmentRequest, typ string, status metav1.ConditionStatus, reason string, timeout time.Duration) *v1.PIMAssignmentRequest {
+	t.Helper()
+	var got *v1.PIMAssignmentRequest
+	eventually(t, timeout, func() error {
+		got = &v1.PIMAssignmentRequest{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, typ)
+		if c == nil || c.Status != status || (reason != "" && c.Reason != reason) || got.Status.ObservedGeneration != got.Generation {
+			return fmt.Errorf("%s: condition %s is %+v (generation %d, observed %d), want %s/%s; conditions %+v",
+				obj.Name, typ, c, got.Generation, got.Status.ObservedGeneration, status, reason, got.Status.Conditions)
+		}
+		return nil
+	})
+	return got
+}
+
+func waitGone(t *testing.T, obj *v1.PIMAssignmentRequest, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, func() error {
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), &v1.PIMAssignmentRequest{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("%s still exists (%v)", obj.Name, err)
+	})
+}
+
+func patchSpec(t *testing.T, obj *v1.PIMAssignmentRequest, mutate func(*v1.PIMAssignmentRequest)) {
+	t.Helper()
+	cur := get(t, obj)
+	base := cur.DeepCopy()
+	mutate(cur)
+	if err := k8s.Patch(context.Background(), cur, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func del(t *testing.T, obj *v1.PIMAssignmentRequest) {
+	t.Helper()
+	if err := k8s.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+}
+
+// poke asks for a fresh look the way a user would: `kubectl annotate`.
+func poke(t *testing.T, obj *v1.PIMAssignmentRequest) {
+	t.Helper()
+	patchSpec(t, obj, func(o *v1.PIMAssignmentRequest) {
+		if o.Annotations == nil {
+			o.Annotations = map[string]string{}
+		}
+		o.Annotations["test.pim-operator.dev/poke"] = time.Now().Format(time.RFC3339Nano)
+	})
+}
+
+// callsFor are the Graph calls that concern a principal or any of the ids (request ids also
+// appear inside schedule ids).
+func callsFor(principal string, ids ...string) []graphemu.Call {
+	var out []graphemu.Call
+	for _, c := range emu.Calls() {
+		text := strings.ToLower(c.Path + " " + c.RequestBody)
+		hit := principal != "" && strings.Contains(text, strings.ToLower(principal))
+		for _, id := range ids {
+			hit = hit || (id != "" && strings.Contains(text, strings.ToLower(id)))
+		}
+		if hit {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func count(calls []graphemu.Call, op, action string, status int) int {
+	n := 0
+	for _, c := range calls {
+		if c.Operation == op && (action == "" || c.Action == action) && (status == 0 || c.Status == status) {
+			n++
+		}
+	}
+	return n
+}
+
+func writes(calls []graphemu.Call) int {
+	return count(calls, graphemu.OpCreateRequest, "", 0) + count(calls, graphemu.OpCancelRequest, "", 0)
+}
+
+// requestsWithMarker are the emulator's requests carrying the object's marker.
+func requestsWithMarker(uid types.UID) []graphemu.Request {
+	var out []graphemu.Request
+	for _, r := range emu.Requests() {
+		if pim.HasMarker(r.Justification, string(uid)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func hasEvent(t *testing.T, ns, reason, note string) error {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	for _, e := range list.Items {
+		if e.Reason == reason && strings.Contains(e.Note, note) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no event %s %q among %d events", reason, note, len(list.Items))
+}
