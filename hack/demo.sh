@@ -44,11 +44,18 @@ trap 'exit 130' INT TERM
 wait_for() { # description command...
   local what=$1
   shift
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 240); do
     if "$@" >/dev/null 2>&1; then return 0; fi
+    for pid in "${pids[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "a process stopped while waiting for $what; logs:" >&2
+        tail -n 20 "$DEMO_DIR"/*.log >&2
+        return 1
+      fi
+    done
     sleep 0.5
   done
-  echo "timed out waiting for $what" >&2
+  echo "timed out waiting for $what; logs in $DEMO_DIR" >&2
   return 1
 }
 
@@ -64,7 +71,7 @@ note "kubectl: $(command -v kubectl)"
 
 say "Starting a local control plane (etcd + kube-apiserver on loopback)"
 rm -f "$KUBECONFIG"
-bin/controlplane --kubeconfig "$KUBECONFIG" >"$DEMO_DIR/controlplane.log" 2>&1 &
+bin/controlplane --write-kubeconfig "$KUBECONFIG" >"$DEMO_DIR/controlplane.log" 2>&1 &
 pids+=($!)
 wait_for "the control plane" test -s "$KUBECONFIG"
 wait_for "the API server" kubectl get --raw /readyz

@@ -2,7 +2,7 @@
 // loopback, as envtest starts them) until it is interrupted, and writes a kubeconfig for it.
 // `make demo` uses it so that a user can try the operator without a cluster.
 //
-//	KUBEBUILDER_ASSETS=$(hack/envtest/build.sh) go run ./hack/controlplane --kubeconfig .demo/kubeconfig
+//	KUBEBUILDER_ASSETS=$(hack/envtest/build.sh) go run ./hack/controlplane --write-kubeconfig .demo/kubeconfig
 package main
 
 import (
@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", ".demo/kubeconfig", "where to write the kubeconfig of a cluster administrator")
+	kubeconfig := flag.String("write-kubeconfig", ".demo/kubeconfig", "where to write the kubeconfig of a cluster administrator")
 	flag.Parse()
 	if err := run(*kubeconfig); err != nil {
 		fmt.Fprintln(os.Stderr, "controlplane:", err)
