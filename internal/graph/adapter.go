@@ -17,8 +17,10 @@ import (
 // newServiceClient builds the one Graph client of the process.
 //
 // It uses GraphBaseServiceClient with a nil backing-store factory: NewGraphServiceClient passes
-// the global store.BackingStoreFactoryInstance back into EnableBackingStore, which writes that
-// global unsynchronised, a data race with every model constructor running in other goroutines.
+// the global store.BackingStoreFactoryInstance back into EnableBackingStore, which assigns that
+// global without synchronisation while every model constructor reads it, so building a client
+// while another one has calls in flight (tests do) is a data race. With nil nothing is assigned;
+// the models still get kiota's default in-memory backing store.
 func newServiceClient(s *settings, auth absauth.AuthenticationProvider, httpClient *http.Client) (*msgraphsdk.GraphBaseServiceClient, error) {
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
 		auth,
