@@ -40,12 +40,6 @@ func init() {
 	utilruntime.Must(accessv1alpha1.AddToScheme(scheme))
 }
 
-// The values of --policy-mode.
-const (
-	policyModeEnforce  = "enforce"
-	policyModeDisabled = "disabled"
-)
-
 type flags struct {
 	graphBaseURL, graphAuth, graphCloud string
 	graphWriteQPS                       float64
@@ -56,9 +50,11 @@ type flags struct {
 	watchNamespaces, policyMode         string
 	metricsAddr, probeAddr              string
 	secureMetrics, enableLeaderElection bool
+	leaderElectionNamespace             string
 	enableHTTP2                         bool
 	zap                                 zap.Options
 	graphBaseURLSet                     bool
+	mode                                controllers.PolicyMode
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
@@ -82,13 +78,17 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 	fs.DurationVar(&f.minActiveAge, "min-active-age", controllers.DefaultMinActiveAge,
 		"Graph's minimum age of an active assignment before adminRemove (ActiveDurationTooShort).")
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty means all.")
-	fs.StringVar(&f.policyMode, "policy-mode", policyModeEnforce, "Guard-rail policy mode: enforce | disabled.")
+	fs.StringVar(&f.policyMode, "policy-mode", string(controllers.PolicyModeEnforce),
+		"Guard rails: enforce (a PIMAccessPolicy must permit every request; denied by default) | "+
+			"disabled (no policy is read: Kubernetes RBAC alone decides, for single-team clusters).")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", "0",
 		"Metrics address: :8443 for HTTPS, :8080 for HTTP, 0 to disable.")
 	fs.BoolVar(&f.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with authentication and authorization (controller-runtime's filter).")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
 	fs.BoolVar(&f.enableLeaderElection, "leader-elect", false, "Elect a leader, for more than one replica.")
+	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; empty means the pod's own (required outside a cluster).")
 	fs.BoolVar(&f.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2 (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	f.zap = zap.Options{Development: false}
@@ -101,11 +101,11 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 			f.graphBaseURLSet = true
 		}
 	})
-	switch f.policyMode {
-	case policyModeEnforce, policyModeDisabled:
-	default:
-		return nil, fmt.Errorf("invalid --policy-mode %q: must be %s or %s", f.policyMode, policyModeEnforce, policyModeDisabled)
+	mode, err := controllers.ParsePolicyMode(f.policyMode)
+	if err != nil {
+		return nil, err
 	}
+	f.mode = mode
 	if f.graphWriteQPS <= 0 || f.graphWriteBurst < 1 {
 		return nil, fmt.Errorf("--graph-write-qps must be > 0 and --graph-write-burst ≥ 1")
 	}
@@ -168,12 +168,7 @@ func run(ctx context.Context, f *flags) error {
 	}
 	setupLog.Info("graph client", "baseURL", gc.BaseURL(), "auth", f.graphAuth, "cloud", f.graphCloud,
 		"writeQPS", f.graphWriteQPS, "writeBurst", f.graphWriteBurst)
-	switch f.policyMode {
-	case policyModeEnforce:
-		setupLog.Info("--policy-mode=enforce: guard-rail policies are not implemented yet in this version; nothing is enforced")
-	case policyModeDisabled:
-		setupLog.Info("--policy-mode=disabled: guard-rail policies are off")
-	}
+	controllers.LogPolicyMode(setupLog, f.mode)
 
 	var tlsOpts []func(*tls.Config)
 	if !f.enableHTTP2 {
@@ -188,12 +183,13 @@ func run(ctx context.Context, f *flags) error {
 		return err
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOpts,
-		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
-		HealthProbeBindAddress: f.probeAddr,
-		LeaderElection:         f.enableLeaderElection,
-		LeaderElectionID:       "pim-operator.access.pim-operator.dev",
+		Scheme:                  scheme,
+		Metrics:                 metricsOpts,
+		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
+		HealthProbeBindAddress:  f.probeAddr,
+		LeaderElection:          f.enableLeaderElection,
+		LeaderElectionID:        "pim-operator.access.pim-operator.dev",
+		LeaderElectionNamespace: f.leaderElectionNamespace,
 		Cache: cache.Options{
 			DefaultNamespaces: f.namespaces(),
 			DefaultTransform:  cache.TransformStripManagedFields(),
@@ -213,6 +209,7 @@ func run(ctx context.Context, f *flags) error {
 			MinActiveAge:       f.minActiveAge,
 		},
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,
+		PolicyMode:              f.mode,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
 	"github.com/pim-operator/pim-operator/internal/pim"
@@ -56,9 +57,11 @@ func definitelyNotApplied(err error) bool {
 	return e != nil && e.HTTPStatus >= 400 && e.HTTPStatus < 500 && e.Class != pim.ClassAssignmentExists
 }
 
-// setCreatePending writes (or removes) the create-pending annotation with an Update that
-// carries the object's resourceVersion: a conflict means someone else moved first.
+// setCreatePending writes (or removes) the create-pending annotation with a patch that carries
+// the object's resourceVersion: a conflict means someone else moved first. A merge patch of the
+// annotation only: the spec stays byte for byte as the user wrote it.
 func (r *Reconciler) setCreatePending(ctx context.Context, obj *v1.PIMAssignmentRequest, on bool) error {
+	base := obj.DeepCopy()
 	cp := obj.DeepCopy()
 	if on {
 		if cp.Annotations == nil {
@@ -71,10 +74,10 @@ func (r *Reconciler) setCreatePending(ctx context.Context, obj *v1.PIMAssignment
 		}
 		delete(cp.Annotations, v1.AnnotationCreatePending)
 	}
-	if err := r.Update(ctx, cp); err != nil {
+	if err := r.Patch(ctx, cp, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
-	// Keep the in-memory status (the Update's answer carries the stored one).
+	// Keep the in-memory status (the patch's answer carries the stored one).
 	obj.Annotations = cp.Annotations
 	obj.ResourceVersion = cp.ResourceVersion
 	return nil

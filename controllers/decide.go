@@ -75,6 +75,12 @@ type observation struct {
 	// Outcome is what this reconcile's write told us; LiveScheduleID goes with outcomeNotOwned.
 	Outcome        outcome
 	LiveScheduleID string
+	// ScheduleGone: at the resync of an active assignment, Graph answered 404 for its schedule
+	// (targetScheduleId): the access was removed outside this object.
+	ScheduleGone bool
+	// Verdict is what the PIMAccessPolicies say about the object (--policy-mode=enforce); nil
+	// when they are not asked (--policy-mode=disabled).
+	Verdict *verdict
 }
 
 // wantEnded is the right-hand column of DESIGN §4: cancelled, or deleted with policy Cancel.
@@ -107,6 +113,9 @@ type decision struct {
 	Failure bool
 	// Err is a transient failure returned to controller-runtime's rate limiter.
 	Err error
+	// Gate is the outcome of the guard rails when the decision needed them (a create, adopting
+	// or ending a request made elsewhere), for pim_operator_policy_decisions_total; "" otherwise.
+	Gate string
 }
 
 func cond(t string, s metav1.ConditionStatus, reason, msg string) metav1.Condition {
@@ -190,8 +199,15 @@ func fmtTime(t *metav1.Time) string {
 }
 
 // decide is DESIGN §4 as a pure function: given the observation, the single step that comes
-// next and the conditions that follow. It reads no clock but o.Now and calls nothing.
+// next and the conditions that follow. It reads no clock but o.Now and calls nothing. The
+// guard rails come last: a step the PIMAccessPolicies must permit and do not is replaced by
+// Stalled/NotPermitted (see guard).
 func decide(o observation, opt Options) decision {
+	return guard(o, decideGraph(o, opt))
+}
+
+// decideGraph is the table of DESIGN §4, before the guard rails.
+func decideGraph(o observation, opt Options) decision {
 	st := o.Status
 	if o.Deleting && o.Policy != v1.DeletionPolicyCancel {
 		return settled(v1.ReasonOrphaned, "deleted with deletionPolicy Orphan: the Graph request and its access are left in place").
@@ -406,6 +422,17 @@ func decideRequest(o observation, opt Options) decision {
 				cond(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonExpired, msg),
 			).notify(v1.ConditionActive, "Normal").then(stepNone, 0)
 		}
+		if o.ScheduleGone || removedElsewhere(st) {
+			// adminRemove by someone else leaves this request Provisioned: the schedule tells.
+			msg := fmt.Sprintf("the assignment was removed outside this object: Graph no longer has its schedule %s "+
+				"(request %s stays %s)", st.TargetScheduleID, st.RequestID, g)
+			if o.wantEnded() {
+				return ended(msg + ": nothing to remove")
+			}
+			return settled(v1.ReasonRemoved, msg, sub,
+				cond(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved, msg),
+			).notify(v1.ConditionActive, "Warning").then(stepNone, 0)
+		}
 		if o.wantEnded() {
 			msg := fmt.Sprintf("removing the assignment of Graph request %s (adminRemove)", st.RequestID)
 			return progressing(v1.ReasonRemoving, msg, sub,
@@ -468,7 +495,16 @@ const (
 	readNothing graphRead = iota
 	readRequest
 	readRemoval
+	// readActive: the request, then the schedule — the resync of an active assignment, which
+	// notices access removed outside this object.
+	readActive
 )
+
+// removedElsewhere: a Provisioned request whose access was recorded as removed by someone else
+// (Active=False/Removed without a removal of ours). Terminal: nothing more to read.
+func removedElsewhere(st v1.PIMAssignmentRequestStatus) bool {
+	return st.RemovalRequestID == "" && reasonOf(st, v1.ConditionActive) == v1.ReasonRemoved
+}
 
 func whatToRead(o observation) graphRead {
 	st := o.Status
@@ -489,8 +525,11 @@ func whatToRead(o observation) graphRead {
 	case pim.StatusCanceled, pim.StatusRevoked, pim.StatusDenied, pim.StatusFailed:
 		return readNothing
 	case pim.StatusProvisioned, pim.StatusScheduleCreated:
-		if st.EndDateTime != nil && !o.Now.Before(st.EndDateTime.Time) {
+		switch {
+		case st.EndDateTime != nil && !o.Now.Before(st.EndDateTime.Time), removedElsewhere(st):
 			return readNothing
+		case !o.wantEnded() && isTrue(st, v1.ConditionActive) && st.TargetScheduleID != "":
+			return readActive
 		}
 	}
 	return readRequest

@@ -92,6 +92,21 @@ func marker(age time.Duration) func(o *observation) {
 
 var orphaned = w(stepFinish, "Ready=True/Orphaned", current)
 
+// Verdicts of the guard rails (--policy-mode=enforce); a nil Verdict is --policy-mode=disabled.
+var (
+	deniedVerdict    = &verdict{Outcome: OutcomeDeniedNamespace, Message: `no PIMAccessPolicy selects namespace "ns"`}
+	permittedVerdict = &verdict{Permitted: true, Outcome: OutcomePermitted, Message: `permitted by PIMAccessPolicy "p"`}
+)
+
+func withVerdict(v *verdict) func(o *observation) { return func(o *observation) { o.Verdict = v } }
+
+// recorded sets a condition as an earlier reconcile recorded it.
+func recorded(typ string, s metav1.ConditionStatus, reason string) func(o *observation) {
+	return func(o *observation) {
+		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: typ, Status: s, Reason: reason})
+	}
+}
+
 func rows() []row {
 	notSubmittedCreate := w(stepCreate, "Submitted=False/NotSubmitted,Reconciling=True/Progressing", inProgress)
 	nothingToEnd := func(s step) *want { return w(s, "Cancelled=True/AlreadyEnded,Submitted=False/NotSubmitted", current) }
@@ -202,6 +217,47 @@ func rows() []row {
 		}},
 		{"guard: no live schedule", then(withRequest(pim.StatusProvisioned), func(o *observation) { o.Outcome = outcomeNoLive }), map[mode]*want{
 			cancelled: alreadyEnded(stepNone), deleteCancel: alreadyEnded(stepFinish), deleteOrphan: orphaned,
+		}},
+		// Guard rails (--policy-mode=enforce). A create needs a permitting policy; ending this
+		// object's own request does not; a submitted request only shows the new verdict.
+		{"no request, not permitted", withVerdict(deniedVerdict), map[mode]*want{
+			active: w(stepNone, "Stalled=True/NotPermitted,Ready=False/NotPermitted,Permitted=False/NotPermitted,"+
+				"Submitted=False/NotPermitted,Active=False/NotPermitted", failedKS),
+			cancelled:    w(stepNone, "Cancelled=True/AlreadyEnded,Submitted=False/NotSubmitted,Permitted=False/NotPermitted", current),
+			deleteCancel: nothingToEnd(stepFinish), deleteOrphan: orphaned,
+		}},
+		{"create-pending marker, settled, not permitted", then(marker(3*time.Minute), func(o *observation) { o.Searched = true }, withVerdict(deniedVerdict)), map[mode]*want{
+			active:    w(stepNone, "Stalled=True/NotPermitted,Submitted=False/NotPermitted", failedKS),
+			cancelled: nothingToEnd(stepNone), deleteCancel: nothingToEnd(stepFinish), deleteOrphan: orphaned,
+		}},
+		{"no request, permitted", withVerdict(permittedVerdict), map[mode]*want{
+			active:    w(stepCreate, "Permitted=True/Permitted,Reconciling=True/Progressing", inProgress),
+			cancelled: nothingToEnd(stepNone), deleteCancel: nothingToEnd(stepFinish), deleteOrphan: orphaned,
+		}},
+		{"Provisioned, no longer permitted", then(withRequest(pim.StatusProvisioned), recorded(v1.ConditionSubmitted, metav1.ConditionTrue, v1.ReasonCreated), withVerdict(deniedVerdict)), map[mode]*want{
+			active:    w(stepNone, "Active=True/Provisioned,Ready=True/Provisioned,Permitted=False/NotPermitted", current),
+			cancelled: remove, deleteCancel: remove, deleteOrphan: orphaned,
+			adopted: w(stepNone, "Active=True/Provisioned,Submitted=True/Adopted,Permitted=False/NotPermitted", current),
+		}},
+		{"Granted, no longer permitted", then(withRequest(pim.StatusGranted), recorded(v1.ConditionSubmitted, metav1.ConditionTrue, v1.ReasonCreated), withVerdict(deniedVerdict)), map[mode]*want{
+			active:    w(stepNone, "Active=False/NotStarted,Ready=True/NotStarted,Permitted=False/NotPermitted", current),
+			cancelled: cancel, deleteCancel: cancel, deleteOrphan: orphaned,
+		}},
+		{"PendingApproval, first look, not permitted", then(withRequest(pim.StatusPendingApproval), withVerdict(deniedVerdict)), map[mode]*want{
+			adopted:      w(stepNone, "Stalled=True/NotPermitted,Ready=False/NotPermitted,Submitted=False/NotPermitted,Permitted=False/NotPermitted", failedKS),
+			deleteOrphan: orphaned,
+		}},
+		{"PendingApproval, first look, permitted", then(withRequest(pim.StatusPendingApproval), withVerdict(permittedVerdict)), map[mode]*want{
+			adopted: w(stepPoll, "Submitted=True/Adopted,Permitted=True/Permitted,Ready=True/Pending", current),
+		}},
+		// The resync of an active assignment reads its schedule too: 404 → removed elsewhere.
+		{"Provisioned, schedule 404 at resync", then(withRequest(pim.StatusProvisioned), func(o *observation) { o.ScheduleGone = true }), map[mode]*want{
+			active: w(stepNone, "Active=False/Removed,Ready=True/Removed,Submitted=True/Created", current), cancelled: alreadyEnded(stepNone),
+			deleteCancel: alreadyEnded(stepFinish), deleteOrphan: orphaned, adopted: w(stepNone, "Active=False/Removed,Ready=True/Removed", current),
+		}},
+		{"Provisioned, removed elsewhere, recorded", then(withRequest(pim.StatusProvisioned), recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), map[mode]*want{
+			active: w(stepNone, "Active=False/Removed,Ready=True/Removed", current), cancelled: alreadyEnded(stepNone),
+			deleteCancel: alreadyEnded(stepFinish), deleteOrphan: orphaned, adopted: w(stepNone, "Active=False/Removed", current),
 		}},
 		{"ended as asked, recorded", then(withRequest(pim.StatusCanceled), func(o *observation) {
 			meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: v1.ConditionCancelled, Status: metav1.ConditionTrue, Reason: v1.ReasonCancelSucceeded})
@@ -372,6 +428,16 @@ func TestTerminalReadsNothing(t *testing.T) {
 		{"gone", active, then(withRequest(pim.StatusProvisioned), func(o *observation) {
 			o.Status.Conditions = []metav1.Condition{{Type: v1.ConditionActive, Status: metav1.ConditionFalse, Reason: v1.ReasonRequestGone}}
 		}), readNothing},
+		{"Provisioned, active: request and schedule", active, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned)), readActive},
+		{"Provisioned, adopted, active", adopted, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned)), readActive},
+		{"Provisioned, active, cancelled: the removal's guard reads the schedule", cancelled, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned)), readRequest},
+		{"removed elsewhere, recorded", active, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), readNothing},
+		{"removed elsewhere, then cancelled", cancelled, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), readNothing},
 		{"cancelled and recorded", cancelled, then(withRequest(pim.StatusGranted), func(o *observation) {
 			o.Status.Conditions = []metav1.Condition{{Type: v1.ConditionCancelled, Status: metav1.ConditionTrue, Reason: v1.ReasonCancelSucceeded}}
 		}), readNothing},

@@ -16,7 +16,9 @@ func (r *Reconciler) graphCtx(ctx context.Context) (context.Context, context.Can
 }
 
 // observe reads what whatToRead asks for and folds it into the status: the request, or —
-// when Graph has purged it — its schedule; or the removal request being followed.
+// when Graph has purged it — its schedule; or the removal request being followed. At the
+// resync of an active assignment it also reads the schedule, which is how access removed
+// outside this object shows: its request stays Provisioned.
 func (r *Reconciler) observe(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView, what graphRead) error {
 	st := &obj.Status
 	switch what {
@@ -31,7 +33,45 @@ func (r *Reconciler) observe(ctx context.Context, obj *v1.PIMAssignmentRequest, 
 		return nil
 	case readRequest:
 		return r.readRequest(ctx, obj, g)
+	case readActive:
+		if err := r.readRequest(ctx, obj, g); err != nil {
+			return err
+		}
+		return r.checkSchedule(ctx, obj, g)
 	}
+	return nil
+}
+
+// checkSchedule reads the schedule of an assignment that is still Provisioned by its request: a
+// 404 means the access was removed (or cancelled) outside this object. One GET per active
+// object per resync. A 404 within the replication grace of the request's creation is not
+// trusted.
+func (r *Reconciler) checkSchedule(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
+	st := &obj.Status
+	switch {
+	case g.gone, g.scheduleRead, st.TargetScheduleID == "":
+		return nil
+	}
+	switch pim.Status(st.GraphStatus) {
+	case pim.StatusProvisioned, pim.StatusScheduleCreated:
+	default:
+		return nil
+	}
+	if st.EndDateTime != nil && !r.now().Before(st.EndDateTime.Time) {
+		return nil
+	}
+	cctx, cancel := r.graphCtx(ctx)
+	defer cancel()
+	_, err := r.Graph.GetSchedule(cctx, st.TargetScheduleID)
+	switch {
+	case err == nil:
+		return nil
+	case !pim.IsClass(err, pim.ClassNotFound):
+		return err
+	case st.CreatedDateTime != nil && r.now().Sub(st.CreatedDateTime.Time) < r.Options.ReplicationGrace:
+		return nil
+	}
+	g.scheduleGone = true
 	return nil
 }
 
@@ -53,6 +93,7 @@ func (r *Reconciler) readRequest(ctx context.Context, obj *v1.PIMAssignmentReque
 		s, serr := r.Graph.GetSchedule(cctx, st.TargetScheduleID)
 		if serr == nil {
 			foldSchedule(st, s)
+			g.scheduleRead = true
 			return nil
 		}
 		if !pim.IsClass(serr, pim.ClassNotFound) {

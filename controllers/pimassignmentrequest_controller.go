@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
 	"github.com/pim-operator/pim-operator/internal/pim"
@@ -38,6 +41,8 @@ type Reconciler struct {
 	MaxConcurrentReconciles int
 	// SkipNameValidation allows several managers with this controller in one process (tests).
 	SkipNameValidation bool
+	// PolicyMode is --policy-mode; the zero value enforces the PIMAccessPolicies.
+	PolicyMode PolicyMode
 }
 
 func (r *Reconciler) now() time.Time {
@@ -48,7 +53,10 @@ func (r *Reconciler) now() time.Time {
 }
 
 // SetupWithManager registers the controller. Status-only updates (the operator's own patches)
-// do not trigger a reconcile; see changePredicate.
+// do not trigger a reconcile; see changePredicate. When policies are enforced it also watches
+// PIMAccessPolicies (spec changes, creation, deletion) and the labels of namespaces (metadata
+// only), and reconciles the objects whose verdict changed; with --policy-mode=disabled it
+// neither reads nor watches them.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Options = r.Options.withDefaults()
 	opts := controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}
@@ -56,11 +64,17 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		skip := true
 		opts.SkipNameValidation = &skip
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1.PIMAssignmentRequest{}, builder.WithPredicates(changePredicate())).
 		Named("pimassignmentrequest").
-		WithOptions(opts).
-		Complete(r)
+		WithOptions(opts)
+	if r.PolicyMode.enforces() {
+		b = b.Watches(&v1.PIMAccessPolicy{}, handler.EnqueueRequestsFromMapFunc(r.requestsForPolicy),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.requestsForNamespace),
+				builder.WithPredicates(namespaceLabelsChanged()))
+	}
+	return b.Complete(r)
 }
 
 // Reconcile follows Cluster API's shape: fetch; add the finalizer and return; one deferred
@@ -76,9 +90,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			return ctrl.Result{}, nil
 		}
 		// Before the first Graph call, and alone: the update's watch event brings the next
-		// reconcile (changePredicate passes finalizer changes).
+		// reconcile (changePredicate passes finalizer changes). A patch of metadata, not an
+		// Update: re-encoding the typed spec would rewrite what the user wrote ("8h" → "8h0m0s").
+		base := obj.DeepCopy()
 		controllerutil.AddFinalizer(obj, v1.Finalizer)
-		return ctrl.Result{}, r.Update(ctx, obj)
+		return ctrl.Result{}, r.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 	}
 
 	before := obj.Status.DeepCopy()
@@ -134,6 +150,10 @@ type graphView struct {
 	outcome        outcome
 	liveScheduleID string
 	reread         bool
+	// scheduleRead: the schedule was read in place of a purged request.
+	scheduleRead bool
+	// scheduleGone: the schedule of an active assignment is gone (checkSchedule).
+	scheduleGone bool
 }
 
 func (r *Reconciler) observation(obj *v1.PIMAssignmentRequest, g *graphView) observation {
@@ -149,6 +169,7 @@ func (r *Reconciler) observation(obj *v1.PIMAssignmentRequest, g *graphView) obs
 		Matches:        g.matches,
 		Outcome:        g.outcome,
 		LiveScheduleID: g.liveScheduleID,
+		ScheduleGone:   g.scheduleGone,
 	}
 	if v, ok := obj.Annotations[v1.AnnotationCreatePending]; ok {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -174,14 +195,24 @@ func (r *Reconciler) run(ctx context.Context, obj *v1.PIMAssignmentRequest) deci
 	if err := r.observe(ctx, obj, g, whatToRead(o)); err != nil {
 		return r.fail(ctx, obj, decision{}, "observe", err)
 	}
+	// The guard rails, from the cache; nothing is read with --policy-mode=disabled.
+	in, err := r.readPolicyInputs(ctx, obj)
+	if err != nil {
+		return r.fail(ctx, obj, decision{}, "read the PIMAccessPolicies", err)
+	}
 	done := map[step]bool{}
-	wrote := false
+	wrote, counted := false, false
 	for {
 		o = r.observation(obj, g)
+		o.Verdict = in.verdict(obj)
 		d := decide(o, r.Options)
 		if done[d.Step] || (wrote && d.Step.mutates()) {
 			// Never the same step twice, nor a second write, in one reconcile: look again soon.
-			d.Step, d.After = stepPoll, r.Options.PollInterval
+			d.Step, d.After, d.Gate = stepPoll, r.Options.PollInterval, ""
+		}
+		if d.Gate != "" && !counted {
+			policyDecisions.WithLabelValues(d.Gate).Inc()
+			counted = true
 		}
 		var act func(context.Context, *v1.PIMAssignmentRequest, *graphView) error
 		switch d.Step {

@@ -76,7 +76,7 @@ const (
 )
 
 // failed is the decision for a failed step (or read): it keeps the conditions the step's own
-// decision set for Submitted, Active and Cancelled, and says why in Ready, Reconciling or
+// decision set for Submitted, Active, Cancelled and Permitted, and says why in Ready, Reconciling or
 // Stalled. Throttling and Graph's minimum active age become a RequeueAfter; user-fixable
 // failures stall with a growing backoff; anything else is transient and goes back to
 // controller-runtime's rate limiter as an error.
@@ -84,7 +84,7 @@ func failed(pre decision, op string, err error, o observation, opt Options) deci
 	var base []metav1.Condition
 	for _, c := range pre.Set {
 		switch c.Type {
-		case v1.ConditionSubmitted, v1.ConditionActive, v1.ConditionCancelled:
+		case v1.ConditionSubmitted, v1.ConditionActive, v1.ConditionCancelled, ConditionPermitted:
 			base = append(base, c)
 		}
 	}

@@ -9,7 +9,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
@@ -71,6 +73,7 @@ func TestCreate(t *testing.T) {
 	if !controllerutil.ContainsFinalizer(got, v1.Finalizer) {
 		t.Error("finalizer missing")
 	}
+
 	if _, ok := got.Annotations[v1.AnnotationCreatePending]; !ok {
 		t.Error("the create-pending annotation should record the create")
 	}
@@ -516,4 +519,34 @@ func TestKstatusWhileProvisioning(t *testing.T) {
 	got = waitCond(t, obj, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
 	wantKstatus(t, got, kstatus.CurrentStatus)
 	_ = context.Background()
+}
+
+// 14. The spec belongs to the user: the operator writes metadata (finalizer, create-pending) and
+// status only, with patches, so a duration written "8h" stays "8h" (a typed Update would write
+// "8h0m0s": GitOps drift, and a generation bump with no user change).
+func TestSpecAsWritten(t *testing.T) {
+	ns := newNS(t)
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": v1.GroupVersion.String(), "kind": "PIMAssignmentRequest",
+		"metadata": map[string]any{"namespace": ns, "name": "as-written"},
+		"spec": map[string]any{
+			"groupId": guid(), "principalId": guid(), "justification": "as written",
+			"schedule": map[string]any{"expiration": map[string]any{"type": "afterDuration", "duration": "8h"}},
+		},
+	}}
+	if err := k8s.Create(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "as-written"}}
+	waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), u); err != nil {
+		t.Fatal(err)
+	}
+	d, _, _ := unstructured.NestedString(u.Object, "spec", "schedule", "expiration", "duration")
+	if u.GetGeneration() != 1 || d != "8h" {
+		t.Errorf("generation %d, duration %q: want 1 and \"8h\", the spec as the user wrote it", u.GetGeneration(), d)
+	}
+	if !controllerutil.ContainsFinalizer(u, v1.Finalizer) || u.GetAnnotations()[v1.AnnotationCreatePending] == "" {
+		t.Errorf("finalizer and create-pending annotation expected: %v %v", u.GetFinalizers(), u.GetAnnotations())
+	}
 }

@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -121,15 +122,57 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	graphClient = gc
+	// Two managers, split by a label on the objects (each cache's label selector), so that every
+	// object has exactly one operator: the scenarios of DESIGN §4 run with --policy-mode=disabled (their groups are random, and the
+	// guard rails are tested on their own); objects labelled managerLabel=enforce belong to a
+	// manager with --policy-mode=enforce, the default (policy_scenarios_test.go).
+	var dones []chan struct{}
+	for _, cfg := range []struct {
+		mode     PolicyMode
+		selector string
+	}{
+		{PolicyModeDisabled, managerLabel + "!=" + enforceManager},
+		{PolicyModeEnforce, managerLabel + "=" + enforceManager},
+	} {
+		done, err := startManager(ctx, gc, cfg.mode, cfg.selector)
+		if err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		dones = append(dones, done)
+	}
+	code := m.Run()
+	cancel()
+	for _, done := range dones {
+		<-done
+	}
+	return code
+}
+
+// The label that assigns an object to the enforcing manager.
+const (
+	managerLabel   = "test.pim-operator.dev/manager"
+	enforceManager = "enforce"
+)
+
+// startManager runs a manager whose cache holds the PIMAssignmentRequests matching selector,
+// with a reconciler in the given policy mode, until ctx ends; done closes when it has stopped.
+func startManager(ctx context.Context, gc pim.Client, mode PolicyMode, selector string) (chan struct{}, error) {
+	sel, err := labels.Parse(selector)
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache: cache.Options{
+			DefaultTransform: cache.TransformStripManagedFields(),
+			ByObject:         map[client.Object]cache.ByObject{&v1.PIMAssignmentRequest{}: {Label: sel}},
+		},
 	})
 	if err != nil {
-		fmt.Println(err)
-		return 1
+		return nil, err
 	}
 	c := interceptor.NewClient(withWatch{mgr.GetClient()}, interceptor.Funcs{
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
@@ -146,10 +189,11 @@ func runSuite(m *testing.M) int {
 		Options:                 suiteOptions,
 		Now:                     emu.Now,
 		MaxConcurrentReconciles: 4,
+		PolicyMode:              mode,
+		SkipNameValidation:      true, // two managers with this controller in one process
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
-		fmt.Println(err)
-		return 1
+		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
@@ -158,10 +202,7 @@ func runSuite(m *testing.M) int {
 			fmt.Println("manager:", err)
 		}
 	}()
-	code := m.Run()
-	cancel()
-	<-done
-	return code
+	return done, nil
 }
 
 func needEnv(t *testing.T) {

@@ -92,7 +92,45 @@ bin/manager --kubeconfig "$KUBECONFIG" \
   --health-probe-bind-address 127.0.0.1:0 --metrics-bind-address 0 >"$DEMO_DIR/manager.log" 2>&1 &
 pids+=($!)
 
-say "1. Apply the samples: an assignment starting now, one starting in the future, one already called off"
+say "1. Guard rails: access is denied by default; a PIMAccessPolicy says what a namespace may ask for"
+run kubectl wait --for=condition=Established crd/pimaccesspolicies.access.pim-operator.dev
+note "The sample policies (config/samples/access_v1alpha1_pimaccesspolicy.yaml) are for namespaces team-a and"
+note "platform-labelled ones. The demo's objects live in default: this policy permits them (on-call group, 8h at most)."
+run kubectl apply -f - <<'YAML'
+apiVersion: access.pim-operator.dev/v1alpha1
+kind: PIMAccessPolicy
+metadata:
+  name: demo-default
+spec:
+  namespaces:
+  - default
+  groups:
+  - groupId: 6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f  # on-call
+    accessIds:
+    - member
+    - owner
+  maxDuration: 8h
+YAML
+note "A request for a group no policy allows to namespace default is not sent to Graph; it is Stalled and says why:"
+run kubectl apply -f - <<'YAML'
+apiVersion: access.pim-operator.dev/v1alpha1
+kind: PIMAssignmentRequest
+metadata:
+  name: wants-platform-admins
+spec:
+  groupId: 3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b
+  principalId: 5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9
+  accessId: owner
+  justification: Just in case
+  schedule:
+    expiration:
+      type: afterDuration
+      duration: 8h
+YAML
+run kubectl wait --for=condition=Stalled pimar/wants-platform-admins --timeout=60s
+run kubectl get pimar wants-platform-admins -o jsonpath='{range .status.conditions[?(@.type=="Stalled")]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
+
+say "2. Apply the samples: an assignment starting now, one starting in the future, one already called off"
 for s in now future cancelled; do
   run kubectl apply -f "config/samples/access_v1alpha1_pimassignmentrequest_$s.yaml"
 done
@@ -101,7 +139,7 @@ run kubectl wait --for=condition=Cancelled pimar/called-off-carol --timeout=60s
 note "The printer columns read status: Graph's status, whether the access is live, whether the operator is done."
 run kubectl get pimar
 
-say "2. The future-start request is Granted; cancel it by flipping spec.cancelled"
+say "3. The future-start request is Granted; cancel it by flipping spec.cancelled"
 run kubectl get pimar maintenance-bob -o jsonpath='{.status.graphStatus}{"\n"}'
 run kubectl patch pimar maintenance-bob --type merge -p '{"spec":{"cancelled":true}}'
 run kubectl wait --for=condition=Cancelled pimar/maintenance-bob --timeout=60s
@@ -109,12 +147,12 @@ note "Graph answered cancel with 204 No Content; the condition says so:"
 run kubectl get pimar maintenance-bob -o jsonpath='{range .status.conditions[?(@.type=="Cancelled")]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
 run kubectl events --for pimassignmentrequest/maintenance-bob
 
-say "3. An active assignment is ended by adminRemove (Graph refuses it for 15s after activation here)"
+say "4. An active assignment is ended by adminRemove (Graph refuses it for 15s after activation here)"
 run kubectl patch pimar oncall-alice --type merge -p '{"spec":{"cancelled":true}}'
 run kubectl wait --for=condition=Cancelled pimar/oncall-alice --timeout=90s
 run kubectl get pimar oncall-alice -o jsonpath='removal request {.status.removalRequestId}: {.status.removalStatus}{"\n"}'
 
-say "4. Adopt a pending activation made in the portal, then cancel it"
+say "5. Adopt a pending activation made in the portal, then cancel it"
 group=6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f
 curl -sf -X PUT "$GRAPH/_emulator/groups/$group/approval" -d '{"required":true}' >/dev/null
 activation=$(curl -sf -X POST "$GRAPH/_emulator/activations" \
@@ -128,7 +166,7 @@ run kubectl patch pimar adopted-activation --type merge -p '{"spec":{"cancelled"
 run kubectl wait --for=condition=Cancelled pimar/adopted-activation --timeout=60s
 run kubectl get pimar adopted-activation -o jsonpath='{range .status.conditions[?(@.type=="Cancelled")]}{.reason}: {.message}{"\n"}{end}'
 
-say "5. Delete an object: its finalizer ends the request first"
+say "6. Delete an object: its finalizer ends the request first"
 run kubectl apply -f - <<'YAML'
 apiVersion: access.pim-operator.dev/v1alpha1
 kind: PIMAssignmentRequest

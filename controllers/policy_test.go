@@ -1,0 +1,241 @@
+package controllers
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+
+	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/pim"
+	"github.com/pim-operator/pim-operator/internal/policy"
+)
+
+// TestGuard: which steps need a permitting policy, what a denial records, and the outcome
+// counted for pim_operator_policy_decisions_total.
+func TestGuard(t *testing.T) {
+	adoptedEarlier := recorded(v1.ConditionSubmitted, metav1.ConditionTrue, v1.ReasonAdopted)
+	cases := []struct {
+		name  string
+		m     mode
+		set   func(*observation)
+		step  step
+		conds string
+		ks    string
+		gate  string
+		// msg are substrings of the Stalled message (when stalled).
+		msg []string
+	}{
+		{"create, permitted", active, withVerdict(permittedVerdict), stepCreate, "Permitted=True/Permitted", "InProgress", OutcomePermitted, nil},
+		{"create, denied", active, withVerdict(deniedVerdict), stepNone, "Stalled=True/NotPermitted", "Failed", OutcomeDeniedNamespace,
+			[]string{deniedVerdict.Message, "nothing was sent to Graph"}},
+		{"create, disabled", active, nil, stepCreate, "Reconciling=True/Progressing", "InProgress", OutcomeDisabled, nil},
+		{"settled, disabled: no gate", active, withRequest(pim.StatusProvisioned), stepNone, "Active=True/Provisioned", "Current", "", nil},
+		{"ending its own request needs no policy", cancelled, then(withRequest(pim.StatusProvisioned), withVerdict(deniedVerdict)),
+			stepRemove, "Reconciling=True/Removing,Permitted=False/NotPermitted", "InProgress", "", nil},
+		{"adopted, cancelled at once, denied: no cancel", adopted, then(withRequest(pim.StatusPendingApproval), func(o *observation) { o.Cancelled = true }, withVerdict(deniedVerdict)),
+			stepNone, "Stalled=True/NotPermitted,Submitted=False/NotPermitted,Cancelled=False/NotPermitted,Permitted=False/NotPermitted", "Failed",
+			OutcomeDeniedNamespace, []string{"not permitted to adopt", "11111111-1111-1111-1111-111111111111", deniedVerdict.Message, "not ended"}},
+		{"adopted earlier, cancel denied", adopted, then(withRequest(pim.StatusPendingApproval), adoptedEarlier, func(o *observation) { o.Cancelled = true }, withVerdict(deniedVerdict)),
+			stepNone, "Stalled=True/NotPermitted,Submitted=True/Adopted,Cancelled=False/NotPermitted", "Failed", OutcomeDeniedNamespace,
+			[]string{"not permitted to end", "left alone"}},
+		{"adopted earlier, removal denied", adopted, then(withRequest(pim.StatusProvisioned), adoptedEarlier, func(o *observation) { o.Cancelled = true }, withVerdict(deniedVerdict)),
+			stepNone, "Stalled=True/NotPermitted,Cancelled=False/NotPermitted", "Failed", OutcomeDeniedNamespace, []string{"not permitted to end"}},
+		{"adopted, deleted with policy Cancel, denied: the finalizer stays", adopted, then(withRequest(pim.StatusGranted), adoptedEarlier, func(o *observation) {
+			o.Deleting, o.Policy = true, v1.DeletionPolicyCancel
+		}, withVerdict(deniedVerdict)), stepNone, "Stalled=True/NotPermitted", "Failed", OutcomeDeniedNamespace, []string{"deletionPolicy: Orphan"}},
+		{"adopted, deleted with policy Orphan, denied: it goes", adopted, then(withRequest(pim.StatusGranted), func(o *observation) { o.Deleting = true }, withVerdict(deniedVerdict)),
+			stepFinish, "Ready=True/Orphaned", "Current", "", nil},
+		{"adopted earlier, cancel permitted", adopted, then(withRequest(pim.StatusPendingApproval), adoptedEarlier, func(o *observation) { o.Cancelled = true }, withVerdict(permittedVerdict)),
+			stepCancel, "Reconciling=True/Cancelling,Permitted=True/Permitted", "InProgress", OutcomePermitted, nil},
+		{"adopted, cancel, disabled", adopted, then(withRequest(pim.StatusPendingApproval), func(o *observation) { o.Cancelled = true }),
+			stepCancel, "Reconciling=True/Cancelling", "InProgress", OutcomeDisabled, nil},
+		{"adopted, following, already adopted: no gate", adopted, then(withRequest(pim.StatusPendingApproval), adoptedEarlier, withVerdict(deniedVerdict)),
+			stepPoll, "Ready=True/Pending,Permitted=False/NotPermitted", "Current", "", nil},
+		{"adopted, group unknown: denied, no Permitted", adopted, then(withRequest(pim.StatusPendingApproval), withVerdict(&verdict{Unknown: true, Outcome: OutcomeDeniedGroup, Message: "Graph has not reported"})),
+			stepNone, "Stalled=True/NotPermitted", "Failed", OutcomeDeniedGroup, []string{"Graph has not reported"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := observe(c.m, c.set)
+			d := decide(o, testOpt)
+			if d.Step != c.step {
+				t.Errorf("step %s, want %s", d.Step, c.step)
+			}
+			if d.Gate != c.gate {
+				t.Errorf("gate %q, want %q", d.Gate, c.gate)
+			}
+			obj := recordOn(o, d)
+			checkConds(t, obj.Status.Conditions, c.conds)
+			if got := kstatusOf(t, obj); string(got) != c.ks {
+				t.Errorf("kstatus %s, want %s", got, c.ks)
+			}
+			if o.Verdict == nil && meta.FindStatusCondition(obj.Status.Conditions, ConditionPermitted) != nil {
+				t.Error("Permitted with --policy-mode=disabled")
+			}
+			if o.Verdict != nil && o.Verdict.Unknown && meta.FindStatusCondition(obj.Status.Conditions, ConditionPermitted) != nil {
+				t.Error("Permitted written for an unknown group")
+			}
+			if st := meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionStalled); st != nil && st.Reason == v1.ReasonNotPermitted {
+				if d.After != 0 || d.Failure || d.Err != nil {
+					t.Errorf("NotPermitted must wait for a change, not retry: After %s Failure %v Err %v", d.After, d.Failure, d.Err)
+				}
+				for _, s := range c.msg {
+					if !strings.Contains(st.Message, s) {
+						t.Errorf("Stalled message %q lacks %q", st.Message, s)
+					}
+				}
+			} else if len(c.msg) > 0 {
+				t.Errorf("not Stalled/NotPermitted: %+v", obj.Status.Conditions)
+			}
+		})
+	}
+}
+
+// TestGuardEvents: a denied create emits one Warning (the Stalled one, reason NotPermitted); a
+// submitted request that would no longer be permitted emits one Warning on Permitted.
+func TestGuardEvents(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    observation
+	}{
+		{"denied create", observe(active, withVerdict(deniedVerdict))},
+		{"no longer permitted", observe(active, then(withRequest(pim.StatusProvisioned), withVerdict(deniedVerdict)))},
+	} {
+		obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "ns"}}
+		obj.Status = c.o.Status
+		rec := events.NewFakeRecorder(10)
+		r := &Reconciler{Recorder: rec, Now: func() time.Time { return t0 }}
+		r.record(t.Context(), obj, decide(c.o, testOpt), "Test")
+		r.record(t.Context(), obj, decide(c.o, testOpt), "Test")
+		close(rec.Events)
+		var warnings []string
+		for e := range rec.Events {
+			if strings.HasPrefix(e, "Warning") {
+				warnings = append(warnings, e)
+			}
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "Warning NotPermitted") || !strings.Contains(warnings[0], deniedVerdict.Message) {
+			t.Errorf("%s: warnings %q, want one NotPermitted naming what is missing", c.name, warnings)
+		}
+	}
+}
+
+func testPolicy(name string, mutate ...func(*v1.PIMAccessPolicySpec)) v1.PIMAccessPolicy {
+	p := v1.PIMAccessPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.PIMAccessPolicySpec{
+		Namespaces:  []string{"team-a"},
+		Groups:      []v1.AllowedGroup{{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", AccessIDs: []v1.AccessID{v1.AccessMember}}},
+		MaxDuration: metav1.Duration{Duration: 8 * time.Hour},
+	}}
+	for _, m := range mutate {
+		m(&p.Spec)
+	}
+	return p
+}
+
+// TestEvaluate: the reconciler's use of internal/policy — spec for created objects, Graph's
+// group and access for adopted ones, creationTimestamp as "now".
+func TestEvaluate(t *testing.T) {
+	created := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	ns := policy.Namespace{Name: "team-a"}
+	pols := []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
+	obj := func(end time.Duration) *v1.PIMAssignmentRequest {
+		e := metav1.NewTime(created.Add(end))
+		return &v1.PIMAssignmentRequest{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x", CreationTimestamp: metav1.NewTime(created)},
+			Spec: v1.PIMAssignmentRequestSpec{GroupID: "6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F", PrincipalID: "p",
+				Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: &e}}},
+		}
+	}
+	// afterDateTime without a start is measured from the creationTimestamp: the verdict of an
+	// 8h window stays the same however late the reconcile runs.
+	if v := evaluate(pols, ns, obj(8*time.Hour)); !v.Permitted || v.Outcome != OutcomePermitted || !strings.Contains(v.Message, "team-a-oncall") {
+		t.Errorf("8h from creation: %+v", v)
+	}
+	if v := evaluate(pols, ns, obj(9*time.Hour)); v.Permitted || v.Outcome != OutcomeDeniedRules || !strings.Contains(v.Message, "9h") {
+		t.Errorf("9h from creation: %+v", v)
+	}
+	if v := evaluate(pols, policy.Namespace{Name: "team-b"}, obj(time.Hour)); v.Outcome != OutcomeDeniedNamespace {
+		t.Errorf("team-b: %+v", v)
+	}
+
+	adopted := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "a"},
+		Spec: v1.PIMAssignmentRequestSpec{RequestID: "r"}}
+	if v := evaluate(pols, ns, adopted); !v.Unknown || v.Permitted || permittedCond(v) != nil {
+		t.Errorf("adopted, nothing known yet: %+v", v)
+	}
+	adopted.Status.GroupID, adopted.Status.AccessID = "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", v1.AccessOwner
+	if v := evaluate(pols, ns, adopted); v.Permitted || v.Outcome != OutcomeDeniedAccess {
+		t.Errorf("adopted owner: %+v", v)
+	}
+	adopted.Status.AccessID = v1.AccessMember
+	if v := evaluate(pols, ns, adopted); !v.Permitted {
+		t.Errorf("adopted member: %+v", v)
+	}
+}
+
+// TestStale: the policy and namespace watches reconcile only the objects whose verdict changed.
+func TestStale(t *testing.T) {
+	ns := policy.Namespace{Name: "team-a"}
+	pols := []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
+	obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x"},
+		Spec: v1.PIMAssignmentRequestSpec{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", PrincipalID: "p",
+			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}}}}
+	if !stale(obj, pols, ns) {
+		t.Error("never evaluated: stale")
+	}
+	meta.SetStatusCondition(&obj.Status.Conditions, *permittedCond(evaluate(pols, ns, obj)))
+	if stale(obj, pols, ns) {
+		t.Error("recorded verdict is current: not stale")
+	}
+	if !stale(obj, nil, ns) {
+		t.Error("policy deleted: stale")
+	}
+	renamed := []v1.PIMAccessPolicy{testPolicy("renamed")}
+	if !stale(obj, renamed, ns) {
+		t.Error("permitted by another policy now: stale (the message names the policy)")
+	}
+	unrelated := append(slices.Clone(pols), testPolicy("team-b", func(s *v1.PIMAccessPolicySpec) { s.Namespaces = []string{"team-b"} }))
+	if stale(obj, unrelated, ns) {
+		t.Error("a policy for another namespace changes nothing here")
+	}
+}
+
+// TestPolicyModeLog: the start-up line says which mode is on and what it means.
+func TestPolicyModeLog(t *testing.T) {
+	for _, c := range []struct {
+		flag string
+		want []string
+	}{
+		{"enforce", []string{`"policyMode"="enforce"`, "--policy-mode=enforce", "guard rails are on", "PIMAccessPolicy", "denied by default"}},
+		{"disabled", []string{`"policyMode"="disabled"`, "--policy-mode=disabled", "guard rails are off", "No PIMAccessPolicy is read", "RBAC alone"}},
+	} {
+		m, err := ParsePolicyMode(c.flag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		log := funcr.New(func(prefix, args string) { lines = append(lines, args) }, funcr.Options{})
+		LogPolicyMode(log, m)
+		if len(lines) != 1 {
+			t.Fatalf("%s: %d lines", c.flag, len(lines))
+		}
+		for _, s := range c.want {
+			if !strings.Contains(lines[0], s) {
+				t.Errorf("%s: log line %s lacks %q", c.flag, lines[0], s)
+			}
+		}
+	}
+	if _, err := ParsePolicyMode("audit"); err == nil || !strings.Contains(err.Error(), "enforce or disabled") {
+		t.Errorf("--policy-mode=audit: %v", err)
+	}
+	var zero PolicyMode
+	if !zero.enforces() || zero.String() != "enforce" {
+		t.Error("the zero PolicyMode must enforce (default deny)")
+	}
+}
