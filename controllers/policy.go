@@ -24,19 +24,6 @@ import (
 // +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimaccesspolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
-// The guard-rail condition. It sits next to the conditions of api/v1alpha1 (DESIGN §3) and is
-// informational: kstatus and the Argo CD health check do not read it. When a policy denies a
-// Graph write, Stalled=True with reason NotPermitted carries the decision; Permitted=False alone,
-// on an object whose request was already submitted, says that the same request would no longer
-// be permitted — the access granted stays.
-const (
-	// ConditionPermitted is True when a PIMAccessPolicy permits what the object asks for, False
-	// (reason NotPermitted) when none does. Absent with --policy-mode=disabled.
-	ConditionPermitted = "Permitted"
-	// ReasonPermitted is the reason of Permitted=True; its message names the policy.
-	ReasonPermitted = "Permitted"
-)
-
 // PolicyMode is --policy-mode: whether the reconciler asks the PIMAccessPolicies before it
 // writes to Graph. The zero value enforces (access is denied by default).
 type PolicyMode string
@@ -140,10 +127,10 @@ func permittedCond(v *verdict) *metav1.Condition {
 	case v == nil || v.Unknown:
 		return nil
 	case v.Permitted:
-		c := cond(ConditionPermitted, metav1.ConditionTrue, ReasonPermitted, v.Message)
+		c := cond(v1.ConditionPermitted, metav1.ConditionTrue, v1.ReasonPermitted, v.Message)
 		return &c
 	}
-	c := cond(ConditionPermitted, metav1.ConditionFalse, v1.ReasonNotPermitted, v.Message)
+	c := cond(v1.ConditionPermitted, metav1.ConditionFalse, v1.ReasonNotPermitted, v.Message)
 	return &c
 }
 
@@ -180,7 +167,7 @@ func guard(o observation, d decision) decision {
 	gated := needsPermission(o, d)
 	v := o.Verdict
 	if v == nil {
-		d.Remove = append(d.Remove, ConditionPermitted)
+		d.Remove = append(d.Remove, v1.ConditionPermitted)
 		if gated {
 			d.Gate = OutcomeDisabled
 		}
@@ -195,7 +182,7 @@ func guard(o observation, d decision) decision {
 	if c := permittedCond(v); c != nil {
 		d.Set = append(d.Set, *c)
 		if c.Status == metav1.ConditionFalse {
-			d.Notify[ConditionPermitted] = "Warning"
+			d.Notify[v1.ConditionPermitted] = "Warning"
 		}
 	}
 	return d
@@ -300,7 +287,7 @@ func stale(obj *v1.PIMAssignmentRequest, policies []v1.PIMAccessPolicy, ns polic
 	if want == nil {
 		return false
 	}
-	have := meta.FindStatusCondition(obj.Status.Conditions, ConditionPermitted)
+	have := meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionPermitted)
 	return have == nil || have.Status != want.Status || have.Message != want.Message
 }
 

@@ -135,7 +135,7 @@ func TestPolicyAddedLater(t *testing.T) {
 	pol := newPolicy(t, "later-"+ns, []string{ns}, []string{g})
 	got = waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
 	checkConds(t, got.Status.Conditions, "Permitted=True/Permitted,Ready=True/Provisioned,Submitted=True/Created")
-	wantMessage(t, got, ConditionPermitted, fmt.Sprintf("permitted by PIMAccessPolicy %q", pol.Name))
+	wantMessage(t, got, v1.ConditionPermitted, fmt.Sprintf("permitted by PIMAccessPolicy %q", pol.Name))
 	if c := condOf(got, v1.ConditionStalled); c != nil {
 		t.Errorf("Stalled left behind: %+v", c)
 	}
@@ -202,7 +202,7 @@ func TestPolicyEachRuleDenies(t *testing.T) {
 	for i, c := range cases {
 		got := waitCond(t, objs[i], v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
 		wantMessage(t, got, v1.ConditionStalled, append([]string{"not permitted: "}, c.want...)...)
-		wantMessage(t, got, ConditionPermitted, c.want...)
+		wantMessage(t, got, v1.ConditionPermitted, c.want...)
 		checkConds(t, got.Status.Conditions, "Permitted=False/NotPermitted,Submitted=False/NotPermitted")
 		wantKstatus(t, got, kstatus.FailedStatus)
 		if len(requestsWithMarker(got.UID)) != 0 {
@@ -210,7 +210,7 @@ func TestPolicyEachRuleDenies(t *testing.T) {
 		}
 	}
 	got := waitCond(t, compliant, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
-	wantMessage(t, got, ConditionPermitted, pol.Name)
+	wantMessage(t, got, v1.ConditionPermitted, pol.Name)
 	for outcome, n := range want {
 		if d := decisions(t, outcome) - before[outcome]; d < n {
 			t.Errorf("%s grew by %v, want at least %v", outcome, d, n)
@@ -285,8 +285,8 @@ func TestPolicyRemovedAfterSubmit(t *testing.T) {
 	writesBefore := writes(callsFor(p, got.Status.RequestID)) + count(callsFor(p), graphemu.OpCreateRequest, graphemu.ActionAdminRemove, 0)
 
 	deletePolicy(t, pol)
-	got = waitCond(t, obj, ConditionPermitted, metav1.ConditionFalse, v1.ReasonNotPermitted, settle)
-	wantMessage(t, got, ConditionPermitted, fmt.Sprintf("no PIMAccessPolicy selects namespace %q", ns))
+	got = waitCond(t, obj, v1.ConditionPermitted, metav1.ConditionFalse, v1.ReasonNotPermitted, settle)
+	wantMessage(t, got, v1.ConditionPermitted, fmt.Sprintf("no PIMAccessPolicy selects namespace %q", ns))
 	checkConds(t, got.Status.Conditions, "Active=True/Provisioned,Ready=True/Provisioned")
 	if c := condOf(got, v1.ConditionStalled); c != nil {
 		t.Errorf("a submitted object must not stall on a policy change: %+v", c)
@@ -346,7 +346,7 @@ func TestPolicyModeDisabled(t *testing.T) {
 	obj := assignment(ns, "unguarded", p, g)
 	mustCreate(t, obj)
 	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
-	if c := condOf(got, ConditionPermitted); c != nil {
+	if c := condOf(got, v1.ConditionPermitted); c != nil {
 		t.Errorf("Permitted with --policy-mode=disabled: %+v", c)
 	}
 	if d := decisions(t, OutcomeDisabled) - before; d < 1 {

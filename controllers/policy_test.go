@@ -75,10 +75,10 @@ func TestGuard(t *testing.T) {
 			if got := kstatusOf(t, obj); string(got) != c.ks {
 				t.Errorf("kstatus %s, want %s", got, c.ks)
 			}
-			if o.Verdict == nil && meta.FindStatusCondition(obj.Status.Conditions, ConditionPermitted) != nil {
+			if o.Verdict == nil && meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionPermitted) != nil {
 				t.Error("Permitted with --policy-mode=disabled")
 			}
-			if o.Verdict != nil && o.Verdict.Unknown && meta.FindStatusCondition(obj.Status.Conditions, ConditionPermitted) != nil {
+			if o.Verdict != nil && o.Verdict.Unknown && meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionPermitted) != nil {
 				t.Error("Permitted written for an unknown group")
 			}
 			if st := meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionStalled); st != nil && st.Reason == v1.ReasonNotPermitted {

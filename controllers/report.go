@@ -39,12 +39,8 @@ func (r *Reconciler) record(ctx context.Context, obj *v1.PIMAssignmentRequest, d
 			continue
 		}
 		r.Recorder.Eventf(obj, nil, eventType, c.Reason, action, "%s", c.Message)
-		kv := []any{"condition", c.Type, "status", c.Status, "reason", c.Reason, "message", c.Message}
-		if eventType == "Warning" {
-			log.Info("warning", kv...)
-		} else {
-			log.Info("changed", kv...)
-		}
+		log.Info(c.Type+" "+string(c.Status)+": "+c.Reason, "eventType", eventType, "message", c.Message,
+			"requestId", obj.Status.RequestID)
 	}
 	for _, t := range d.Remove {
 		meta.RemoveStatusCondition(&obj.Status.Conditions, t)
@@ -71,7 +67,7 @@ func (e *errDuplicate) Unwrap() error { return e.err }
 const (
 	permissionHint = "; the operator's identity needs the Graph application permission " +
 		"PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup (admin-consented), and an application cannot satisfy " +
-		"a PIM policy that requires MFA or justification rules on active assignment"
+		"a PIM policy that requires multifactor authentication on active assignment"
 	authHint = "; check --graph-auth and the AZURE_* environment of the manager"
 )
 
@@ -84,7 +80,7 @@ func failed(pre decision, op string, err error, o observation, opt Options) deci
 	var base []metav1.Condition
 	for _, c := range pre.Set {
 		switch c.Type {
-		case v1.ConditionSubmitted, v1.ConditionActive, v1.ConditionCancelled, ConditionPermitted:
+		case v1.ConditionSubmitted, v1.ConditionActive, v1.ConditionCancelled, v1.ConditionPermitted:
 			base = append(base, c)
 		}
 	}

@@ -14,6 +14,12 @@ const (
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True when only a person can move the object on.
 	ConditionStalled = "Stalled"
+	// ConditionPermitted is True when a PIMAccessPolicy permits what the object asks for, False
+	// (reason NotPermitted) when none does; absent with --policy-mode=disabled. It is
+	// informational: kstatus and the Argo CD health check do not read it. On an object whose
+	// request was already submitted, False says the same request would no longer be permitted;
+	// the access granted stays.
+	ConditionPermitted = "Permitted"
 )
 
 // Condition reasons.
@@ -45,6 +51,7 @@ const (
 	ReasonDuplicateAssignment = "DuplicateAssignment"
 	ReasonAmbiguousCreate     = "AmbiguousCreate"
 	ReasonNotPermitted        = "NotPermitted"
+	ReasonPermitted           = "Permitted"
 	ReasonRequestGone         = "RequestGone"
 	ReasonDeleting            = "Deleting"
 	ReasonOrphaned            = "Orphaned"
