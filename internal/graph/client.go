@@ -75,22 +75,7 @@ func (c *Client) CreateAssignment(ctx context.Context, in pim.CreateInput) (*pim
 	if err != nil {
 		return nil, invalid(OpCreateRequest, err)
 	}
-	var out pim.Request
-	err = c.call(ctx, OpCreateRequest, func(ctx context.Context) error {
-		res, err := c.requests().Post(ctx, body, nil)
-		if err != nil {
-			return err
-		}
-		if res == nil || res.GetId() == nil || *res.GetId() == "" {
-			return errNoBody
-		}
-		out = requestFromSDK(res)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return c.postRequest(ctx, OpCreateRequest, body)
 }
 
 // GetRequest reads one request; an unknown or purged id is ClassNotFound.
@@ -172,8 +157,13 @@ func (c *Client) RemoveAssignment(ctx context.Context, t pim.Triple, justificati
 	if err != nil {
 		return nil, invalid(OpRemoveAssignment, err)
 	}
+	return c.postRequest(ctx, OpRemoveAssignment, body)
+}
+
+// postRequest sends one new assignment schedule request (adminAssign or adminRemove), once.
+func (c *Client) postRequest(ctx context.Context, op string, body models.PrivilegedAccessGroupAssignmentScheduleRequestable) (*pim.Request, error) {
 	var out pim.Request
-	err = c.call(ctx, OpRemoveAssignment, func(ctx context.Context) error {
+	err := c.call(ctx, op, func(ctx context.Context) error {
 		res, err := c.requests().Post(ctx, body, nil)
 		if err != nil {
 			return err
