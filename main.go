@@ -190,6 +190,9 @@ func run(ctx context.Context, f *flags) error {
 		LeaderElection:          f.enableLeaderElection,
 		LeaderElectionID:        "pim-operator.access.pim-operator.dev",
 		LeaderElectionNamespace: f.leaderElectionNamespace,
+		// main returns as soon as the manager stops, so releasing the Lease is safe and lets a
+		// new replica take over at once instead of after the lease duration.
+		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
 			DefaultNamespaces: f.namespaces(),
 			DefaultTransform:  cache.TransformStripManagedFields(),

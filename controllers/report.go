@@ -105,7 +105,8 @@ func failed(pre decision, op string, err error, o observation, opt Options) deci
 		d = progressing(v1.ReasonThrottled, fmt.Sprintf("Graph throttled %s; trying again in %s: %s", op, wait.Round(time.Second), msg), base...)
 		d.After = wait
 	case e != nil && e.Code == pim.CodeActiveDurationTooShort && st.CreatedDateTime != nil:
-		at := st.CreatedDateTime.Add(opt.MinActiveAge)
+		// status keeps whole seconds: Graph's createdDateTime may be up to a second later.
+		at := st.CreatedDateTime.Add(opt.MinActiveAge + time.Second)
 		wait := until(o.Now, at)
 		if !o.Now.Before(at) {
 			wait = pollAfter(opt, trueSince(st, v1.ConditionReconciling, o.Now), o.Now)

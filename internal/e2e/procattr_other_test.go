@@ -1,0 +1,20 @@
+//go:build !linux
+
+package e2e
+
+import (
+	"os"
+	"syscall"
+)
+
+// sysProcAttr: outside Linux there is no parent-death signal; TestMain's teardown, its
+// signal handler and its -timeout watchdog stop the children.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// signalGroup signals the child itself (no process group outside Linux here).
+func signalGroup(p *os.Process, sig syscall.Signal) error {
+	if sig == syscall.SIGKILL {
+		return p.Kill()
+	}
+	return p.Signal(sig)
+}
