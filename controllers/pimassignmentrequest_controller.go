@@ -99,6 +99,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 
 	before := obj.Status.DeepCopy()
 	defer func() {
+		if deleting && len(obj.Finalizers) == 0 {
+			// The last finalizer is gone: the API server deletes the object, status and all,
+			// and a patch would only 404. Another finalizer keeps it, and then the status counts.
+			return
+		}
 		if err := r.patchStatus(ctx, obj, before); err != nil {
 			res, retErr = ctrl.Result{}, err
 		}
