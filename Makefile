@@ -2,7 +2,7 @@
 
 IMG ?= pim-operator:dev
 # Tests run with the race detector; `make build` alone sets CGO_ENABLED=0 (race needs cgo).
-GO_TEST_FLAGS ?= -race -count=1
+GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
@@ -56,6 +56,10 @@ envtest: ## Build kube-apiserver, etcd and kubectl from Go modules into the cach
 .PHONY: test
 test: manifests generate kustomize envtest ## Run every test (unit, envtest, emulator) with -race.
 	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" KUSTOMIZE="$(KUSTOMIZE)" go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: manifests generate envtest ## Benchmark the operator end to end against a plain-client baseline, and the Graph write limiter (BENCH_ARGS="-n 1000 -idle 60s"; docs/benchmarks.md).
+	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go run ./hack/bench $(BENCH_ARGS)
 
 ##@ Build
 
