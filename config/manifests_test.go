@@ -57,7 +57,41 @@ func TestManifestsAreAdmitted(t *testing.T) {
 	}
 }
 
+// `make undeploy` pipes config/default through hack/without-crds.sh: it must keep every object
+// but the CRDs, whose deletion would delete every PIMAssignmentRequest and end their access.
+func TestUndeployKeepsCRDs(t *testing.T) {
+	built := kustomizeOutput(t, "default")
+	cmd := exec.Command("bash", filepath.Join(testenv.RepoRoot(), "hack", "without-crds.sh"))
+	cmd.Stdin = bytes.NewReader(built)
+	filtered, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hack/without-crds.sh: %v", err)
+	}
+	all, kept := decodeAll(t, built), decodeAll(t, filtered)
+	var wantKept []string
+	for _, o := range all {
+		if o.GetKind() != "CustomResourceDefinition" {
+			wantKept = append(wantKept, o.GetKind()+"/"+o.GetName())
+		}
+	}
+	var gotKept []string
+	for _, o := range kept {
+		gotKept = append(gotKept, o.GetKind()+"/"+o.GetName())
+	}
+	if len(wantKept) == len(all) {
+		t.Fatal("config/default has no CustomResourceDefinition: the test would prove nothing")
+	}
+	if fmt.Sprint(gotKept) != fmt.Sprint(wantKept) {
+		t.Fatalf("undeploy would delete %v, want %v", gotKept, wantKept)
+	}
+}
+
 func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	return decodeAll(t, kustomizeOutput(t, dir))
+}
+
+func kustomizeOutput(t *testing.T, dir string) []byte {
 	t.Helper()
 	kustomize := os.Getenv("KUSTOMIZE")
 	if kustomize == "" {
@@ -69,15 +103,20 @@ func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("kustomize build config/%s (run `make kustomize` for bin/kustomize): %v\n%s", dir, err, stderr.String())
 	}
+	return out.Bytes()
+}
+
+func decodeAll(t *testing.T, yaml []byte) []*unstructured.Unstructured {
+	t.Helper()
 	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(&out, 4096)
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(yaml), 4096)
 	for {
 		u := &unstructured.Unstructured{}
 		if err := dec.Decode(&u.Object); err != nil {
 			if errors.Is(err, io.EOF) {
 				return objs
 			}
-			t.Fatal(fmt.Errorf("decoding config/%s: %w", dir, err))
+			t.Fatal(fmt.Errorf("decoding: %w", err))
 		}
 		if len(u.Object) > 0 {
 			objs = append(objs, u)
