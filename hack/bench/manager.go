@@ -70,9 +70,6 @@ func startManager(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme,
 			CreateSettlePeriod: controllers.DefaultCreateSettlePeriod,
 			MinActiveAge:       s.minActiveAge,
 		},
-		// The guard rails cost one cached policy read per decision and no Graph call; they are
-		// off here so that the figures are those of the Graph and API-server path alone.
-		PolicyMode:              controllers.PolicyModeDisabled,
 		MaxConcurrentReconciles: s.workers,
 		// The limiter phase runs a second manager in the same process.
 		SkipNameValidation: true,
