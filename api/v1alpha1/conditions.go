@@ -39,7 +39,6 @@ const (
 	ReasonAssignmentNotOwned  = "AssignmentNotOwned"
 	ReasonRemoving            = "Removing"
 	ReasonCancelling          = "Cancelling"
-	ReasonSettled             = "Settled"
 	ReasonProgressing         = "Progressing"
 	ReasonThrottled           = "Throttled"
 	ReasonGraphUnavailable    = "GraphUnavailable"
@@ -53,7 +52,6 @@ const (
 	ReasonNotPermitted        = "NotPermitted"
 	ReasonPermitted           = "Permitted"
 	ReasonRequestGone         = "RequestGone"
-	ReasonDeleting            = "Deleting"
 	ReasonOrphaned            = "Orphaned"
 )
 
