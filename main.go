@@ -12,33 +12,17 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	accessv1alpha1 "github.com/pim-operator/pim-operator/api/v1alpha1"
 	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graph"
-	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
-var (
-	scheme   = runtime.NewScheme()
-	setupLog = ctrl.Log.WithName("setup")
-)
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(accessv1alpha1.AddToScheme(scheme))
-}
+var setupLog = ctrl.Log.WithName("setup")
 
 type flags struct {
 	graphBaseURL, graphAuth, graphCloud string
@@ -65,10 +49,11 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		"How to obtain the Graph token, from the AZURE_* environment: "+strings.Join(graph.AuthModes(), " | ")+
 			" (none only for a loopback --graph-base-url).")
 	fs.StringVar(&f.graphCloud, "graph-cloud", string(graph.CloudPublic), "Azure cloud: "+strings.Join(graph.Clouds(), " | ")+".")
-	fs.Float64Var(&f.graphWriteQPS, "graph-write-qps", 5,
+	fs.Float64Var(&f.graphWriteQPS, "graph-write-qps", controllers.DefaultGraphWriteQPS,
 		"Graph writes per second for the whole process (Graph allows about 20/s per app and tenant).")
-	fs.IntVar(&f.graphWriteBurst, "graph-write-burst", 10, "Burst of the Graph write limit.")
-	fs.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "Reconcile workers.")
+	fs.IntVar(&f.graphWriteBurst, "graph-write-burst", controllers.DefaultGraphWriteBurst, "Burst of the Graph write limit.")
+	fs.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles,
+		"Reconcile workers of each kind's controller.")
 	fs.DurationVar(&f.pollInterval, "poll-interval", controllers.DefaultPollInterval,
 		"First wait when following a pending request; it grows with the wait, capped.")
 	fs.DurationVar(&f.resyncPeriod, "resync-period", controllers.DefaultResyncPeriod,
@@ -131,14 +116,11 @@ func (f *flags) graphConfig() graph.Config {
 	return cfg
 }
 
-func (f *flags) namespaces() map[string]cache.Config {
-	var out map[string]cache.Config
+func (f *flags) namespaces() []string {
+	var out []string
 	for _, ns := range strings.Split(f.watchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
-			if out == nil {
-				out = map[string]cache.Config{}
-			}
-			out[ns] = cache.Config{}
+			out = append(out, ns)
 		}
 	}
 	return out
@@ -182,46 +164,25 @@ func run(ctx context.Context, f *flags) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsOpts,
-		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
-		HealthProbeBindAddress:  f.probeAddr,
-		LeaderElection:          f.enableLeaderElection,
-		LeaderElectionID:        "pim-operator.access.pim-operator.dev",
-		LeaderElectionNamespace: f.leaderElectionNamespace,
-		// main returns as soon as the manager stops, so releasing the Lease is safe and lets a
-		// new replica take over at once instead of after the lease duration.
-		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{
-			DefaultNamespaces: f.namespaces(),
-			DefaultTransform:  cache.TransformStripManagedFields(),
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	r := &controllers.Reconciler{
-		Client:   mgr.GetClient(),
-		Graph:    pim.WithWriteLimit(gc, f.graphWriteQPS, f.graphWriteBurst),
-		Recorder: mgr.GetEventRecorder("pim-operator"),
+	mgr, err := controllers.NewManager(restCfg, controllers.Config{
+		Graph:           gc,
+		GraphWriteQPS:   f.graphWriteQPS,
+		GraphWriteBurst: f.graphWriteBurst,
 		Options: controllers.Options{
 			PollInterval:       f.pollInterval,
 			ResyncPeriod:       f.resyncPeriod,
 			CreateSettlePeriod: f.createSettlePeriod,
 			MinActiveAge:       f.minActiveAge,
 		},
-		MaxConcurrentReconciles: f.maxConcurrentReconciles,
 		PolicyMode:              f.mode,
-	}
-	if err := r.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the controller: %w", err)
-	}
-	// Readiness does not depend on Graph: an unreachable Graph shows in the objects' conditions.
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		MaxConcurrentReconciles: f.maxConcurrentReconciles,
+		WatchNamespaces:         f.namespaces(),
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  f.probeAddr,
+		LeaderElection:          f.enableLeaderElection,
+		LeaderElectionNamespace: f.leaderElectionNamespace,
+	})
+	if err != nil {
 		return err
 	}
 	setupLog.Info("starting manager", "watchNamespaces", f.watchNamespaces, "maxConcurrentReconciles", f.maxConcurrentReconciles)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
@@ -12,19 +11,19 @@ import (
 )
 
 // create makes the object's one Graph request: it records the intent in the create-pending
-// annotation with a conflict-checked Update (so two workers, or a stale cache, cannot both
+// annotation with a conflict-checked patch (so two workers, or a stale cache, cannot both
 // post), then POSTs adminAssign with the marker in the justification. The request is folded
 // into the status, which the deferred patch writes at once.
-func (r *Reconciler) create(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
+func (r *Reconciler) create(ctx context.Context, obj Object, facts *graphFacts) error {
 	if err := r.setCreatePending(ctx, obj, true); err != nil {
 		return err
 	}
 	in := createInput(obj)
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
-	req, err := r.Graph.CreateAssignment(cctx, in)
+	req, err := r.graph.Assign(cctx, in)
 	if err == nil {
-		foldRequest(&obj.Status, req)
+		foldRequest(obj.GetRequestStatus(), req)
 		return nil
 	}
 	if pim.IsClass(err, pim.ClassAssignmentExists) {
@@ -34,10 +33,10 @@ func (r *Reconciler) create(ctx context.Context, obj *v1.PIMAssignmentRequest, g
 		case ferr != nil:
 			return ferr
 		case len(mine) == 1:
-			foldRequest(&obj.Status, &mine[0])
+			foldRequest(obj.GetRequestStatus(), &mine[0])
 			return nil
 		case len(mine) > 1:
-			g.searched, g.matches = true, mine
+			facts.Searched, facts.Matches = true, mine
 			return nil
 		}
 		return &errDuplicate{err: err, triple: in.Triple}
@@ -60,91 +59,59 @@ func definitelyNotApplied(err error) bool {
 // setCreatePending writes (or removes) the create-pending annotation with a patch that carries
 // the object's resourceVersion: a conflict means someone else moved first. A merge patch of the
 // annotation only: the spec stays byte for byte as the user wrote it.
-func (r *Reconciler) setCreatePending(ctx context.Context, obj *v1.PIMAssignmentRequest, on bool) error {
-	base := obj.DeepCopy()
-	cp := obj.DeepCopy()
+func (r *Reconciler) setCreatePending(ctx context.Context, obj Object, on bool) error {
+	base := obj.DeepCopyObject().(Object)
+	cp := obj.DeepCopyObject().(Object)
+	annotations := cp.GetAnnotations()
 	if on {
-		if cp.Annotations == nil {
-			cp.Annotations = map[string]string{}
+		if annotations == nil {
+			annotations = map[string]string{}
 		}
-		cp.Annotations[v1.AnnotationCreatePending] = r.now().UTC().Format(time.RFC3339)
+		annotations[v1.AnnotationCreatePending] = r.now().UTC().Format(time.RFC3339)
 	} else {
-		if _, ok := cp.Annotations[v1.AnnotationCreatePending]; !ok {
+		if _, ok := annotations[v1.AnnotationCreatePending]; !ok {
 			return nil
 		}
-		delete(cp.Annotations, v1.AnnotationCreatePending)
+		delete(annotations, v1.AnnotationCreatePending)
 	}
+	cp.SetAnnotations(annotations)
 	if err := r.Patch(ctx, cp, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
 	// Keep the in-memory status (the patch's answer carries the stored one).
-	obj.Annotations = cp.Annotations
-	obj.ResourceVersion = cp.ResourceVersion
+	obj.SetAnnotations(cp.GetAnnotations())
+	obj.SetResourceVersion(cp.GetResourceVersion())
 	return nil
 }
 
 // find is find-my-request: one match becomes the object's request, several stall.
-func (r *Reconciler) find(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
+func (r *Reconciler) find(ctx context.Context, obj Object, facts *graphFacts) error {
 	mine, err := r.findMine(ctx, obj)
 	if err != nil {
 		return err
 	}
-	g.searched, g.matches = true, mine
+	facts.Searched, facts.Matches = true, mine
 	if len(mine) == 1 {
-		foldRequest(&obj.Status, &mine[0])
+		foldRequest(obj.GetRequestStatus(), &mine[0])
 	}
 	return nil
 }
 
 // findMine lists the requests for the principal in the group and keeps the adminAssign ones
 // carrying this object's marker (its UID).
-func (r *Reconciler) findMine(ctx context.Context, obj *v1.PIMAssignmentRequest) ([]pim.Request, error) {
+func (r *Reconciler) findMine(ctx context.Context, obj Object) ([]pim.Request, error) {
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
-	all, err := r.Graph.FindRequests(cctx, obj.Spec.PrincipalID, obj.Spec.GroupID)
+	spec := obj.GetRequestSpec()
+	all, err := r.graph.FindRequests(cctx, spec.PrincipalID, spec.GroupID)
 	if err != nil {
 		return nil, err
 	}
 	var mine []pim.Request
 	for _, req := range all {
-		if (req.Action == "" || req.Action == pim.ActionAdminAssign) && pim.HasMarker(req.Justification, string(obj.UID)) {
+		if (req.Action == "" || req.Action == pim.ActionAdminAssign) && pim.HasMarker(req.Justification, string(obj.GetUID())) {
 			mine = append(mine, req)
 		}
 	}
 	return mine, nil
-}
-
-func accessOf(obj *v1.PIMAssignmentRequest) pim.AccessID {
-	if obj.Spec.AccessID == "" {
-		return pim.AccessMember
-	}
-	return pim.AccessID(obj.Spec.AccessID)
-}
-
-func timePtr(t *metav1.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := t.Time
-	return &v
-}
-
-// createInput is the adminAssign request for the spec, the marker appended.
-func createInput(obj *v1.PIMAssignmentRequest) pim.CreateInput {
-	in := pim.CreateInput{
-		Triple:        pim.Triple{PrincipalID: obj.Spec.PrincipalID, GroupID: obj.Spec.GroupID, AccessID: accessOf(obj)},
-		Justification: pim.AppendMarker(obj.Spec.Justification, obj.Namespace, obj.Name, string(obj.UID)),
-	}
-	if t := obj.Spec.Ticket; t != nil {
-		in.Ticket = &pim.Ticket{System: t.System, Number: t.Number}
-	}
-	if s := obj.Spec.Schedule; s != nil {
-		in.Schedule.Start = timePtr(s.StartDateTime)
-		in.Schedule.Expiration.Type = pim.ExpirationType(s.Expiration.Type)
-		in.Schedule.Expiration.EndDateTime = timePtr(s.Expiration.EndDateTime)
-		if s.Expiration.Duration != nil {
-			in.Schedule.Expiration.Duration = s.Expiration.Duration.Duration
-		}
-	}
-	return in
 }

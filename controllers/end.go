@@ -4,68 +4,64 @@ import (
 	"context"
 	"strings"
 
-	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
 // cancel POSTs cancel. 204 → Canceled. A 400 (the request can no longer be cancelled: it was
 // provisioned or ended meanwhile) or a 404 → read the request again, once, and decide again.
-func (r *Reconciler) cancel(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
-	st := &obj.Status
+func (r *Reconciler) cancel(ctx context.Context, obj Object, facts *graphFacts) error {
+	st := obj.GetRequestStatus()
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
-	err := r.Graph.CancelRequest(cctx, st.RequestID)
+	err := r.graph.Cancel(cctx, st.RequestID)
 	if err == nil {
 		st.GraphStatus = string(pim.StatusCanceled)
-		g.outcome = outcomeCancelled
+		facts.Outcome = outcomeCancelled
 		return nil
 	}
-	if g.reread || !(pim.IsClass(err, pim.ClassNotCancellable) || pim.IsClass(err, pim.ClassNotFound)) {
+	if facts.Reread || !(pim.IsClass(err, pim.ClassNotCancellable) || pim.IsClass(err, pim.ClassNotFound)) {
 		return err
 	}
-	g.reread = true
-	if rerr := r.readRequest(ctx, obj, g); rerr != nil {
+	facts.Reread = true
+	if rerr := r.readRequest(ctx, st, facts); rerr != nil {
 		return rerr
 	}
 	switch pim.Status(st.GraphStatus) {
 	case pim.StatusGranted, pim.StatusPendingApproval, pim.StatusPendingAdminDecision:
-		if !g.gone {
+		if !facts.Gone {
 			return err // still looks cancellable: Graph's refusal stands
 		}
 	}
 	return nil
 }
 
-// remove is the guarded adminRemove: it is sent only when the triple's live schedule is this
-// object's targetScheduleId, so deleting an object can never end access that another object
-// (or person) holds for the same triple.
-func (r *Reconciler) remove(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
-	st := &obj.Status
-	t := pim.Triple{PrincipalID: st.PrincipalID, GroupID: st.GroupID, AccessID: pim.AccessID(st.AccessID)}
-	if t.AccessID == "" {
-		t.AccessID = pim.AccessMember
-	}
+// remove is the guarded adminRemove: it is sent only when one of the triple's live schedules is
+// this object's targetScheduleId, so deleting an object can never end access that another
+// object (or person) holds for the same triple.
+func (r *Reconciler) remove(ctx context.Context, obj Object, facts *graphFacts) error {
+	st := obj.GetRequestStatus()
+	t := statusTriple(st)
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
-	live, err := r.Graph.FindLiveSchedule(cctx, t)
+	live, err := r.graph.FindLiveSchedules(cctx, t)
 	if err != nil {
 		return err
 	}
 	switch {
-	case live == nil:
-		g.outcome = outcomeNoLive
+	case len(live) == 0:
+		facts.Outcome = outcomeNoLive
 		return nil
-	case st.TargetScheduleID == "" || !strings.EqualFold(live.ID, st.TargetScheduleID):
-		g.outcome, g.liveScheduleID = outcomeNotOwned, live.ID
+	case !ownsOneOf(st.TargetScheduleID, live):
+		facts.Outcome, facts.LiveScheduleID = outcomeNotOwned, live[0].ID
 		return nil
 	}
 	why := "spec.cancelled is true"
-	if !obj.DeletionTimestamp.IsZero() {
+	if !obj.GetDeletionTimestamp().IsZero() {
 		why = "the object was deleted (deletionPolicy Cancel)"
 	}
-	req, err := r.Graph.RemoveAssignment(cctx, t, pim.AppendMarker("pim-operator: "+why, obj.Namespace, obj.Name, string(obj.UID)))
+	req, err := r.graph.Remove(cctx, t, pim.AppendMarker("pim-operator: "+why, obj.GetNamespace(), obj.GetName(), string(obj.GetUID())))
 	if pim.IsClass(err, pim.ClassAlreadyGone) {
-		g.outcome = outcomeAlreadyGone
+		facts.Outcome = outcomeAlreadyGone
 		return nil
 	}
 	if err != nil {
@@ -74,4 +70,17 @@ func (r *Reconciler) remove(ctx context.Context, obj *v1.PIMAssignmentRequest, g
 	st.RemovalRequestID = req.ID
 	st.RemovalStatus = string(req.Status)
 	return nil
+}
+
+// ownsOneOf: the object's schedule is among the live ones.
+func ownsOneOf(targetScheduleID string, live []pim.Schedule) bool {
+	if targetScheduleID == "" {
+		return false
+	}
+	for _, s := range live {
+		if strings.EqualFold(s.ID, targetScheduleID) {
+			return true
+		}
+	}
+	return false
 }

@@ -110,9 +110,9 @@ func TestGuardEvents(t *testing.T) {
 		obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "ns"}}
 		obj.Status = c.o.Status
 		rec := events.NewFakeRecorder(10)
-		r := &Reconciler{Recorder: rec, Now: func() time.Time { return t0 }}
-		r.record(t.Context(), obj, decide(c.o, testOpt), "Test")
-		r.record(t.Context(), obj, decide(c.o, testOpt), "Test")
+		r := testReconciler(rec, t0)
+		r.record(t.Context(), obj, decide(c.o, testOpt))
+		r.record(t.Context(), obj, decide(c.o, testOpt))
 		close(rec.Events)
 		var warnings []string
 		for e := range rec.Events {
@@ -148,33 +148,36 @@ func TestEvaluate(t *testing.T) {
 		e := metav1.NewTime(created.Add(end))
 		return &v1.PIMAssignmentRequest{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x", CreationTimestamp: metav1.NewTime(created)},
-			Spec: v1.PIMAssignmentRequestSpec{GroupID: "6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F", PrincipalID: "p",
+			Spec: v1.RequestSpec{GroupID: "6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F", PrincipalID: "p",
 				Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: &e}}},
 		}
 	}
 	// afterDateTime without a start is measured from the creationTimestamp: the verdict of an
 	// 8h window stays the same however late the reconcile runs.
-	if v := evaluate(pols, ns, obj(8*time.Hour)); !v.Permitted || v.Outcome != OutcomePermitted || !strings.Contains(v.Message, "team-a-oncall") {
+	judge := func(ns policy.Namespace, o *v1.PIMAssignmentRequest) *verdict {
+		return (&guardInputs{policies: pols, ns: ns}).verdict(o)
+	}
+	if v := judge(ns, obj(8*time.Hour)); !v.Permitted || v.Outcome != OutcomePermitted || !strings.Contains(v.Message, "team-a-oncall") {
 		t.Errorf("8h from creation: %+v", v)
 	}
-	if v := evaluate(pols, ns, obj(9*time.Hour)); v.Permitted || v.Outcome != OutcomeDeniedRules || !strings.Contains(v.Message, "9h") {
+	if v := judge(ns, obj(9*time.Hour)); v.Permitted || v.Outcome != OutcomeDeniedRules || !strings.Contains(v.Message, "9h") {
 		t.Errorf("9h from creation: %+v", v)
 	}
-	if v := evaluate(pols, policy.Namespace{Name: "team-b"}, obj(time.Hour)); v.Outcome != OutcomeDeniedNamespace {
+	if v := judge(policy.Namespace{Name: "team-b"}, obj(time.Hour)); v.Outcome != OutcomeDeniedNamespace {
 		t.Errorf("team-b: %+v", v)
 	}
 
 	adopted := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "a"},
-		Spec: v1.PIMAssignmentRequestSpec{RequestID: "r"}}
-	if v := evaluate(pols, ns, adopted); !v.Unknown || v.Permitted || permittedCond(v) != nil {
+		Spec: v1.RequestSpec{RequestID: "r"}}
+	if v := judge(ns, adopted); !v.Unknown || v.Permitted || permittedCond(v) != nil {
 		t.Errorf("adopted, nothing known yet: %+v", v)
 	}
 	adopted.Status.GroupID, adopted.Status.AccessID = "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", v1.AccessOwner
-	if v := evaluate(pols, ns, adopted); v.Permitted || v.Outcome != OutcomeDeniedAccess {
+	if v := judge(ns, adopted); v.Permitted || v.Outcome != OutcomeDeniedAccess {
 		t.Errorf("adopted owner: %+v", v)
 	}
 	adopted.Status.AccessID = v1.AccessMember
-	if v := evaluate(pols, ns, adopted); !v.Permitted {
+	if v := judge(ns, adopted); !v.Permitted {
 		t.Errorf("adopted member: %+v", v)
 	}
 }
@@ -184,24 +187,25 @@ func TestStale(t *testing.T) {
 	ns := policy.Namespace{Name: "team-a"}
 	pols := []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
 	obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x"},
-		Spec: v1.PIMAssignmentRequestSpec{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", PrincipalID: "p",
+		Spec: v1.RequestSpec{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", PrincipalID: "p",
 			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}}}}
-	if !stale(obj, pols, ns) {
+	in := func(pols []v1.PIMAccessPolicy) *guardInputs { return &guardInputs{policies: pols, ns: ns} }
+	if !stale(obj, in(pols)) {
 		t.Error("never evaluated: stale")
 	}
-	meta.SetStatusCondition(&obj.Status.Conditions, *permittedCond(evaluate(pols, ns, obj)))
-	if stale(obj, pols, ns) {
+	meta.SetStatusCondition(&obj.Status.Conditions, *permittedCond(in(pols).verdict(obj)))
+	if stale(obj, in(pols)) {
 		t.Error("recorded verdict is current: not stale")
 	}
-	if !stale(obj, nil, ns) {
+	if !stale(obj, in(nil)) {
 		t.Error("policy deleted: stale")
 	}
 	renamed := []v1.PIMAccessPolicy{testPolicy("renamed")}
-	if !stale(obj, renamed, ns) {
+	if !stale(obj, in(renamed)) {
 		t.Error("permitted by another policy now: stale (the message names the policy)")
 	}
 	unrelated := append(slices.Clone(pols), testPolicy("team-b", func(s *v1.PIMAccessPolicySpec) { s.Namespaces = []string{"team-b"} }))
-	if stale(obj, unrelated, ns) {
+	if stale(obj, in(unrelated)) {
 		t.Error("a policy for another namespace changes nothing here")
 	}
 }

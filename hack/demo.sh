@@ -155,6 +155,9 @@ run kubectl get pimar oncall-alice -o jsonpath='removal request {.status.removal
 say "5. Adopt a pending activation made in the portal, then cancel it"
 group=6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f
 curl -sf -X PUT "$GRAPH/_emulator/groups/$group/approval" -d '{"required":true}' >/dev/null
+# Entra lets a user activate only what they are eligible for: the portal made them eligible first.
+curl -sf -X POST "$GRAPH/_emulator/eligibilities" \
+  -d "{\"principalId\":\"3cce9d87-3986-4f19-8335-7ed075408ca2\",\"groupId\":\"$group\",\"accessId\":\"member\",\"justification\":\"Eligible for on-call\",\"duration\":\"720h\"}" >/dev/null
 activation=$(curl -sf -X POST "$GRAPH/_emulator/activations" \
   -d "{\"principalId\":\"3cce9d87-3986-4f19-8335-7ed075408ca2\",\"groupId\":\"$group\",\"accessId\":\"member\",\"justification\":\"Portal activation\",\"duration\":\"2h\"}")
 request_id=$(printf '%s' "$activation" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -n1)

@@ -4,232 +4,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// GUIDPattern is the form of Entra object and request ids.
-const GUIDPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-
-// AccessID is the kind of group access.
-// +kubebuilder:validation:Enum=member;owner
-type AccessID string
-
-// The two kinds of access PIM for Groups governs.
-const (
-	AccessMember AccessID = "member"
-	AccessOwner  AccessID = "owner"
-)
-
-// ExpirationType says how an assignment ends.
-// +kubebuilder:validation:Enum=noExpiration;afterDateTime;afterDuration
-type ExpirationType string
-
-// The expiration types Graph accepts for an assignment.
-const (
-	ExpirationNone          ExpirationType = "noExpiration"
-	ExpirationAfterDateTime ExpirationType = "afterDateTime"
-	ExpirationAfterDuration ExpirationType = "afterDuration"
-)
-
-// DeletionPolicy says what deleting the object does to its Graph request.
-// +kubebuilder:validation:Enum=Cancel;Orphan
-type DeletionPolicy string
-
-const (
-	// DeletionPolicyCancel ends the request (cancel, or adminRemove when active) before the
-	// object goes away.
-	DeletionPolicyCancel DeletionPolicy = "Cancel"
-	// DeletionPolicyOrphan leaves the request and its access in place.
-	DeletionPolicyOrphan DeletionPolicy = "Orphan"
-)
-
-// Ticket names the change ticket behind a request.
-// +kubebuilder:validation:XValidation:rule="has(self.system) == has(self.number)",message="ticket needs both system and number, or neither: set ticket.system and ticket.number together"
-type Ticket struct {
-	// system is the ticketing system, for example "ServiceNow".
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=100
-	// +optional
-	System string `json:"system,omitempty"`
-
-	// number is the ticket's number in that system, for example "CHG0012345".
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=100
-	// +optional
-	Number string `json:"number,omitempty"`
-}
-
-// Expiration says when the access ends.
-// +kubebuilder:validation:XValidation:rule="self.type != 'afterDateTime' || has(self.endDateTime)",message="expiration.type afterDateTime needs expiration.endDateTime (RFC 3339, e.g. 2026-12-31T18:00:00Z)"
-// +kubebuilder:validation:XValidation:rule="self.type == 'afterDateTime' || !has(self.endDateTime)",message="expiration.endDateTime is only allowed with type afterDateTime: remove it or set type: afterDateTime"
-// +kubebuilder:validation:XValidation:rule="self.type != 'afterDuration' || has(self.duration)",message="expiration.type afterDuration needs expiration.duration (e.g. 8h or 720h)"
-// +kubebuilder:validation:XValidation:rule="self.type == 'afterDuration' || !has(self.duration)",message="expiration.duration is only allowed with type afterDuration: remove it or set type: afterDuration"
-type Expiration struct {
-	// type is how the access ends: noExpiration (never; Graph policy may forbid it),
-	// afterDateTime (at endDateTime) or afterDuration (duration after the start).
-	// +required
-	Type ExpirationType `json:"type"`
-
-	// endDateTime is when the access ends, for type afterDateTime.
-	// +optional
-	EndDateTime *metav1.Time `json:"endDateTime,omitempty"`
-
-	// duration is how long the access lasts after its start, for type afterDuration, as a
-	// Kubernetes duration ("8h", "720h"). Whole days are sent to Graph as days.
-	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Format=duration
-	// +optional
-	Duration *metav1.Duration `json:"duration,omitempty"`
-}
-
-// Schedule says when the access starts and ends.
-type Schedule struct {
-	// startDateTime is when the access starts (RFC 3339). Unset means now; a time in the
-	// future makes Graph answer Granted until then.
-	// +optional
-	StartDateTime *metav1.Time `json:"startDateTime,omitempty"`
-
-	// expiration says when the access ends.
-	// +required
-	Expiration Expiration `json:"expiration"`
-}
-
-// PIMAssignmentRequestSpec is the assignment request the user wants. Every field except
-// cancelled and deletionPolicy is fixed at creation: to ask for something else, create a new
-// object.
-// +kubebuilder:validation:XValidation:rule="has(self.requestId) || (has(self.groupId) && has(self.principalId) && has(self.schedule))",message="set groupId, principalId and schedule to create a request, or requestId to adopt an existing one"
-// +kubebuilder:validation:XValidation:rule="!has(self.requestId) || !(has(self.groupId) || has(self.principalId) || has(self.accessId) || has(self.schedule))",message="requestId adopts an existing request as it is: remove groupId, principalId, accessId and schedule"
-// +kubebuilder:validation:XValidation:rule="has(self.groupId) == has(oldSelf.groupId) && (!has(self.groupId) || self.groupId == oldSelf.groupId)",message="groupId cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="has(self.principalId) == has(oldSelf.principalId) && (!has(self.principalId) || self.principalId == oldSelf.principalId)",message="principalId cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="has(self.accessId) == has(oldSelf.accessId) && (!has(self.accessId) || self.accessId == oldSelf.accessId)",message="accessId cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="has(self.justification) == has(oldSelf.justification) && (!has(self.justification) || self.justification == oldSelf.justification)",message="justification cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="has(self.ticket) == has(oldSelf.ticket) && (!has(self.ticket) || self.ticket == oldSelf.ticket)",message="ticket cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="has(self.schedule) == has(oldSelf.schedule) && (!has(self.schedule) || self.schedule == oldSelf.schedule)",message="schedule cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="has(self.requestId) == has(oldSelf.requestId) && (!has(self.requestId) || self.requestId == oldSelf.requestId)",message="requestId cannot be added, changed or removed after creation: create a new object instead"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.cancelled) || !oldSelf.cancelled || (has(self.cancelled) && self.cancelled)",message="cancelled cannot go back to false: a cancelled request stays cancelled; create a new object to ask again"
-type PIMAssignmentRequestSpec struct {
-	// groupId is the object id (GUID) of the PIM-governed Entra group. Required unless
-	// requestId is set.
-	// +kubebuilder:validation:MaxLength=36
-	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-	// +optional
-	GroupID string `json:"groupId,omitempty"`
-
-	// principalId is the object id (GUID) of the user, group or service principal that gets
-	// the access. Required unless requestId is set.
-	// +kubebuilder:validation:MaxLength=36
-	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-	// +optional
-	PrincipalID string `json:"principalId,omitempty"`
-
-	// accessId is the kind of access: member or owner. Unset means member.
-	// +optional
-	AccessID AccessID `json:"accessId,omitempty"`
-
-	// justification is the reason shown to approvers and in the Entra audit log. The operator
-	// appends a marker naming this object, so it is limited to 400 of Graph's 500 characters.
-	// +kubebuilder:validation:MaxLength=400
-	// +optional
-	Justification string `json:"justification,omitempty"`
-
-	// ticket is the change ticket behind the request.
-	// +optional
-	Ticket *Ticket `json:"ticket,omitempty"`
-
-	// schedule says when the access starts and ends. Required unless requestId is set.
-	// +optional
-	Schedule *Schedule `json:"schedule,omitempty"`
-
-	// requestId adopts an existing Graph request (made in the portal, by a script, or a
-	// user's own activation) instead of creating one: the operator observes it and ends it
-	// when asked. groupId, principalId, accessId and schedule must then be absent.
-	// +kubebuilder:validation:MaxLength=36
-	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-	// +optional
-	RequestID string `json:"requestId,omitempty"`
-
-	// cancelled ends the request when set to true: a pending or future request is cancelled,
-	// an active assignment is removed. It can only go from false to true; in GitOps, make the
-	// change in Git.
-	// +optional
-	Cancelled bool `json:"cancelled,omitempty"`
-
-	// deletionPolicy says what deleting this object does: Cancel ends the request, Orphan
-	// leaves it and its access in place. Unset means Cancel for a request the operator created
-	// and Orphan for an adopted one.
-	// +optional
-	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
-}
-
-// PIMAssignmentRequestStatus is what the operator observed of the request in Graph.
-type PIMAssignmentRequestStatus struct {
-	// requestId is the id of the Graph request this object stands for.
-	// +optional
-	RequestID string `json:"requestId,omitempty"`
-
-	// targetScheduleId is the id of the assignment schedule the request created, in Graph's
-	// form {groupId}_{accessId}_{guid}. It outlives the request when Graph purges old requests.
-	// +optional
-	TargetScheduleID string `json:"targetScheduleId,omitempty"`
-
-	// groupId is the group of the request, as Graph reports it.
-	// +optional
-	GroupID string `json:"groupId,omitempty"`
-
-	// principalId is the principal of the request, as Graph reports it.
-	// +optional
-	PrincipalID string `json:"principalId,omitempty"`
-
-	// accessId is the access of the request, as Graph reports it.
-	// +optional
-	AccessID AccessID `json:"accessId,omitempty"`
-
-	// graphStatus is Graph's status of the request, verbatim (Graph spells it "Canceled").
-	// +optional
-	GraphStatus string `json:"graphStatus,omitempty"`
-
-	// createdDateTime is when Graph created the request.
-	// +optional
-	CreatedDateTime *metav1.Time `json:"createdDateTime,omitempty"`
-
-	// completedDateTime is when Graph completed the request.
-	// +optional
-	CompletedDateTime *metav1.Time `json:"completedDateTime,omitempty"`
-
-	// startDateTime is when the access starts or started.
-	// +optional
-	StartDateTime *metav1.Time `json:"startDateTime,omitempty"`
-
-	// endDateTime is when the access ends; unset for noExpiration.
-	// +optional
-	EndDateTime *metav1.Time `json:"endDateTime,omitempty"`
-
-	// removalRequestId is the id of the adminRemove request the operator sent to end an
-	// active assignment.
-	// +optional
-	RemovalRequestID string `json:"removalRequestId,omitempty"`
-
-	// removalStatus is Graph's status of the removal request (Revoked when done).
-	// +optional
-	RemovalStatus string `json:"removalStatus,omitempty"`
-
-	// deletionPolicy is the effective deletion policy: the spec's, or the default for how the
-	// request came to be (Cancel when created, Orphan when adopted).
-	// +optional
-	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
-
-	// failures counts consecutive user-fixable failures; it sets the growing backoff.
-	// +optional
-	Failures int32 `json:"failures,omitempty"`
-
-	// observedGeneration is the generation the conditions were computed for.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// conditions are Submitted, Active, Cancelled, Ready, Reconciling and Stalled.
-	// +listType=map
-	// +listMapKey=type
-	// +optional
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-}
-
 // PIMAssignmentRequest is one Microsoft Entra PIM-for-Groups assignment request: the operator
 // submits it to Microsoft Graph (or adopts an existing one), follows its state, and ends it
 // when spec.cancelled becomes true or the object is deleted.
@@ -249,11 +23,11 @@ type PIMAssignmentRequest struct {
 
 	// spec is the request the user wants.
 	// +required
-	Spec PIMAssignmentRequestSpec `json:"spec"`
+	Spec RequestSpec `json:"spec"`
 
 	// status is what the operator observed in Graph.
 	// +optional
-	Status PIMAssignmentRequestStatus `json:"status,omitempty"`
+	Status RequestStatus `json:"status,omitempty"`
 }
 
 // PIMAssignmentRequestList is a list of PIMAssignmentRequest.
@@ -263,6 +37,12 @@ type PIMAssignmentRequestList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []PIMAssignmentRequest `json:"items"`
 }
+
+// GetRequestSpec is the request the user wants.
+func (r *PIMAssignmentRequest) GetRequestSpec() *RequestSpec { return &r.Spec }
+
+// GetRequestStatus is what the operator observed.
+func (r *PIMAssignmentRequest) GetRequestStatus() *RequestStatus { return &r.Status }
 
 func init() {
 	SchemeBuilder.Register(&PIMAssignmentRequest{}, &PIMAssignmentRequestList{})

@@ -230,7 +230,7 @@ func TestTypedRoundTrip(t *testing.T) {
 	start := metav1.NewTime(time.Now().Add(time.Hour).UTC().Truncate(time.Second))
 	want := &accessv1alpha1.PIMAssignmentRequest{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: uniqueName("typed")},
-		Spec: accessv1alpha1.PIMAssignmentRequestSpec{
+		Spec: accessv1alpha1.RequestSpec{
 			GroupID: group, PrincipalID: principal, AccessID: accessv1alpha1.AccessOwner,
 			Justification: "drill", Ticket: &accessv1alpha1.Ticket{System: "Jira", Number: "OPS-1"},
 			Schedule: &accessv1alpha1.Schedule{StartDateTime: &start, Expiration: accessv1alpha1.Expiration{

@@ -1,4 +1,4 @@
-package controllers
+package envtest
 
 import (
 	"context"
@@ -16,8 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
-	"github.com/pim-operator/pim-operator/internal/pim"
+	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
 // The guard-rail scenarios run on the manager with --policy-mode=enforce (the default): their
@@ -114,17 +115,16 @@ func noGraphCalls(t *testing.T, window time.Duration, ids ...string) {
 // No policy → Stalled/NotPermitted, no Graph call at all. A policy created afterwards → the same
 // object, untouched by the test, proceeds to Provisioned: the policy watch brings it back.
 func TestPolicyAddedLater(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
-	before := decisions(t, OutcomeDeniedNamespace)
+	ns, p, g := newScenario(t)
+	before := decisions(t, controllers.OutcomeDeniedNamespace)
 	obj := assignment(ns, "wait-for-policy", p, g, enforced)
 	mustCreate(t, obj)
 	got := waitCond(t, obj, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
 	wantMessage(t, got, v1.ConditionStalled, fmt.Sprintf("no PIMAccessPolicy selects namespace %q", ns), "nothing was sent to Graph")
-	checkConds(t, got.Status.Conditions, "Ready=False/NotPermitted,Permitted=False/NotPermitted,Submitted=False/NotPermitted")
+	testenv.CheckConditions(t, got.Status.Conditions, "Ready=False/NotPermitted,Permitted=False/NotPermitted,Submitted=False/NotPermitted")
 	wantKstatus(t, got, kstatus.FailedStatus)
 	eventually(t, 5*time.Second, func() error { return hasEvent(t, ns, v1.ReasonNotPermitted, "no PIMAccessPolicy selects") })
-	if d := decisions(t, OutcomeDeniedNamespace) - before; d < 1 {
+	if d := decisions(t, controllers.OutcomeDeniedNamespace) - before; d < 1 {
 		t.Errorf("denied_namespace grew by %v", d)
 	}
 	noGraphCalls(t, time.Second, p, g)
@@ -134,7 +134,7 @@ func TestPolicyAddedLater(t *testing.T) {
 
 	pol := newPolicy(t, "later-"+ns, []string{ns}, []string{g})
 	got = waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
-	checkConds(t, got.Status.Conditions, "Permitted=True/Permitted,Ready=True/Provisioned,Submitted=True/Created")
+	testenv.CheckConditions(t, got.Status.Conditions, "Permitted=True/Permitted,Ready=True/Provisioned,Submitted=True/Created")
 	wantMessage(t, got, v1.ConditionPermitted, fmt.Sprintf("permitted by PIMAccessPolicy %q", pol.Name))
 	if c := condOf(got, v1.ConditionStalled); c != nil {
 		t.Errorf("Stalled left behind: %+v", c)
@@ -163,19 +163,19 @@ func TestPolicyEachRuleDenies(t *testing.T) {
 		outcome         string
 		want            []string
 	}{
-		{"wrong-namespace", other, g, nil, OutcomeDeniedNamespace, []string{fmt.Sprintf("no PIMAccessPolicy selects namespace %q", other)}},
-		{"wrong-group", ns, g2, nil, OutcomeDeniedGroup, []string{"allows group " + g2, fmt.Sprintf("namespace %q", ns)}},
+		{"wrong-namespace", other, g, nil, controllers.OutcomeDeniedNamespace, []string{fmt.Sprintf("no PIMAccessPolicy selects namespace %q", other)}},
+		{"wrong-group", ns, g2, nil, controllers.OutcomeDeniedGroup, []string{"allows group " + g2, fmt.Sprintf("namespace %q", ns)}},
 		{"owner", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) { o.Spec.AccessID = v1.AccessOwner }},
-			OutcomeDeniedAccess, []string{"allows only member", "not owner", pol.Name}},
+			controllers.OutcomeDeniedAccess, []string{"allows only member", "not owner", pol.Name}},
 		{"too-long", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) {
 			o.Spec.Schedule.Expiration.Duration = &metav1.Duration{Duration: 720 * time.Hour}
-		}}, OutcomeDeniedRules, []string{"duration 720h exceeds the longest allowed 8h", inPolicy}},
+		}}, controllers.OutcomeDeniedRules, []string{"duration 720h exceeds the longest allowed 8h", inPolicy}},
 		{"no-expiration", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) {
 			o.Spec.Schedule.Expiration = v1.Expiration{Type: v1.ExpirationNone}
-		}}, OutcomeDeniedRules, []string{"noExpiration is not allowed", inPolicy}},
+		}}, controllers.OutcomeDeniedRules, []string{"noExpiration is not allowed", inPolicy}},
 		{"no-justification", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) { o.Spec.Justification = "" }},
-			OutcomeDeniedRules, []string{"a justification is required", inPolicy}},
-		{"no-ticket", ns, g, nil, OutcomeDeniedRules, []string{"a ticket is required", inPolicy}},
+			controllers.OutcomeDeniedRules, []string{"a justification is required", inPolicy}},
+		{"no-ticket", ns, g, nil, controllers.OutcomeDeniedRules, []string{"a ticket is required", inPolicy}},
 	}
 	before := map[string]float64{}
 	want := map[string]float64{}
@@ -203,7 +203,7 @@ func TestPolicyEachRuleDenies(t *testing.T) {
 		got := waitCond(t, objs[i], v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
 		wantMessage(t, got, v1.ConditionStalled, append([]string{"not permitted: "}, c.want...)...)
 		wantMessage(t, got, v1.ConditionPermitted, c.want...)
-		checkConds(t, got.Status.Conditions, "Permitted=False/NotPermitted,Submitted=False/NotPermitted")
+		testenv.CheckConditions(t, got.Status.Conditions, "Permitted=False/NotPermitted,Submitted=False/NotPermitted")
 		wantKstatus(t, got, kstatus.FailedStatus)
 		if len(requestsWithMarker(got.UID)) != 0 {
 			t.Errorf("%s: Graph holds a request for a denied object", c.name)
@@ -223,18 +223,17 @@ func TestPolicyEachRuleDenies(t *testing.T) {
 // (harmless), never cancelled, even with cancelled: true. Once a policy allows the group, the
 // same object ends it.
 func TestPolicyAdoptDenied(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	pol := newPolicy(t, "adopt-"+ns, []string{ns}, []string{guid()})
 	emu.SetApprovalRequired(g, true)
-	req := emu.SeedActivation(graphemu.Activation{PrincipalID: p, GroupID: g, AccessID: "member", Justification: "portal", Duration: 2 * time.Hour})
+	req := seedActivation(t, p, g)
 	obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "adopt-denied"},
-		Spec: v1.PIMAssignmentRequestSpec{RequestID: req.ID, Cancelled: true}}
+		Spec: v1.RequestSpec{RequestID: req.ID, Cancelled: true}}
 	enforced(obj)
 	mustCreate(t, obj)
 	got := waitCond(t, obj, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
 	wantMessage(t, got, v1.ConditionStalled, "not permitted to adopt Graph request "+req.ID, "allows group "+g, "not ended")
-	checkConds(t, got.Status.Conditions, "Submitted=False/NotPermitted,Cancelled=False/NotPermitted,Permitted=False/NotPermitted")
+	testenv.CheckConditions(t, got.Status.Conditions, "Submitted=False/NotPermitted,Cancelled=False/NotPermitted,Permitted=False/NotPermitted")
 	wantKstatus(t, got, kstatus.FailedStatus)
 	consistently(t, time.Second, func() error {
 		calls := callsFor(p, req.ID)
@@ -253,7 +252,7 @@ func TestPolicyAdoptDenied(t *testing.T) {
 		s.Groups = append(s.Groups, v1.AllowedGroup{GroupID: g, AccessIDs: []v1.AccessID{v1.AccessMember}})
 	})
 	got = waitCond(t, obj, v1.ConditionCancelled, metav1.ConditionTrue, v1.ReasonCancelSucceeded, settle)
-	checkConds(t, got.Status.Conditions, "Submitted=True/Adopted,Permitted=True/Permitted")
+	testenv.CheckConditions(t, got.Status.Conditions, "Submitted=True/Adopted,Permitted=True/Permitted")
 	if n := count(callsFor(p, req.ID), graphemu.OpCancelRequest, "", 204); n != 1 {
 		t.Errorf("cancels: %d, want 1", n)
 	}
@@ -276,18 +275,16 @@ func patchPolicy(t *testing.T, p *v1.PIMAccessPolicy, mutate func(*v1.PIMAccessP
 // A policy change does not end what was submitted: the access stays, Permitted turns False
 // (informational: kstatus stays Current), and ending the object's own request needs no policy.
 func TestPolicyRemovedAfterSubmit(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	pol := newPolicy(t, "submitted-"+ns, []string{ns}, []string{g})
 	obj := assignment(ns, "submitted", p, g, enforced)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	writesBefore := writes(callsFor(p, got.Status.RequestID)) + count(callsFor(p), graphemu.OpCreateRequest, graphemu.ActionAdminRemove, 0)
 
 	deletePolicy(t, pol)
 	got = waitCond(t, obj, v1.ConditionPermitted, metav1.ConditionFalse, v1.ReasonNotPermitted, settle)
 	wantMessage(t, got, v1.ConditionPermitted, fmt.Sprintf("no PIMAccessPolicy selects namespace %q", ns))
-	checkConds(t, got.Status.Conditions, "Active=True/Provisioned,Ready=True/Provisioned")
+	testenv.CheckConditions(t, got.Status.Conditions, "Active=True/Provisioned,Ready=True/Provisioned")
 	if c := condOf(got, v1.ConditionStalled); c != nil {
 		t.Errorf("a submitted object must not stall on a policy change: %+v", c)
 	}
@@ -311,8 +308,7 @@ func TestPolicyRemovedAfterSubmit(t *testing.T) {
 // A policy selecting namespaces by label: labelling the namespace afterwards lets the waiting
 // object through (the namespace watch).
 func TestPolicyNamespaceLabel(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	newPolicy(t, "label-"+ns, nil, []string{g}, func(s *v1.PIMAccessPolicySpec) {
 		s.NamespaceSelector = &v1.NamespaceSelector{MatchLabels: map[string]v1.LabelValue{"pim-operator.dev/team": v1.LabelValue(ns)}}
 	})
@@ -334,22 +330,20 @@ func TestPolicyNamespaceLabel(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
-	checkConds(t, got.Status.Conditions, "Permitted=True/Permitted")
+	testenv.CheckConditions(t, got.Status.Conditions, "Permitted=True/Permitted")
 }
 
 // --policy-mode=disabled (the manager the scenarios of DESIGN §4 run on): no policy selects the
 // namespace, and the object is submitted anyway; there is no Permitted condition.
 func TestPolicyModeDisabled(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
-	before := decisions(t, OutcomeDisabled)
+	ns, p, g := newScenario(t)
+	before := decisions(t, controllers.OutcomeDisabled)
 	obj := assignment(ns, "unguarded", p, g)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	if c := condOf(got, v1.ConditionPermitted); c != nil {
 		t.Errorf("Permitted with --policy-mode=disabled: %+v", c)
 	}
-	if d := decisions(t, OutcomeDisabled) - before; d < 1 {
+	if d := decisions(t, controllers.OutcomeDisabled) - before; d < 1 {
 		t.Errorf("disabled grew by %v", d)
 	}
 }
@@ -357,22 +351,17 @@ func TestPolicyModeDisabled(t *testing.T) {
 // Access removed elsewhere (an adminRemove from the portal): the request stays Provisioned, so
 // the resync reads the schedule too; 404 → Active=False/Removed, settled, and then at rest.
 func TestRemovedElsewhere(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "removed-elsewhere", p, g)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	id := got.Status.RequestID
-	eventually(t, settle, func() error { // someone else's adminRemove, once Graph's minimum age allows it
-		_, err := graphClient.RemoveAssignment(context.Background(), pim.Triple{PrincipalID: p, GroupID: g, AccessID: pim.AccessMember}, "portal")
-		return err
-	})
+	removeElsewhere(t, p, g)
 	if r, _ := emu.Request(id); r.Status != graphemu.StatusProvisioned {
 		t.Fatalf("the original request is %s; adminRemove should leave it Provisioned", r.Status)
 	}
 	poke(t, obj) // a resync
 	got = waitCond(t, obj, v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved, settle)
-	checkConds(t, got.Status.Conditions, "Ready=True/Removed,Submitted=True/Created")
+	testenv.CheckConditions(t, got.Status.Conditions, "Ready=True/Removed,Submitted=True/Created")
 	wantMessage(t, got, v1.ConditionActive, "removed outside this object", got.Status.TargetScheduleID)
 	wantKstatus(t, got, kstatus.CurrentStatus)
 	if n := count(callsFor(p, id), graphemu.OpGetSchedule, "", 404); n != 1 {
@@ -380,12 +369,6 @@ func TestRemovedElsewhere(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, func() error { return hasEvent(t, ns, v1.ReasonRemoved, "removed outside this object") })
 
-	before := len(callsFor(p, id))
-	poke(t, obj) // terminal now: a fresh reconcile costs nothing
-	consistently(t, 1500*time.Millisecond, func() error {
-		if n := len(callsFor(p, id)); n != before {
-			return fmt.Errorf("%d Graph calls for an assignment removed elsewhere", n-before)
-		}
-		return nil
-	})
+	// Terminal now: a fresh reconcile costs nothing.
+	noNewCalls(t, 1500*time.Millisecond, "for an assignment removed elsewhere", func() { poke(t, obj) }, p, id)
 }

@@ -1,4 +1,4 @@
-package controllers
+package envtest
 
 import (
 	"context"
@@ -15,15 +15,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
 	"github.com/pim-operator/pim-operator/internal/pim"
+	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
 const settle = 20 * time.Second // generous upper bound for one convergence
 
 func wantKstatus(t *testing.T, obj *v1.PIMAssignmentRequest, want kstatus.Status) {
 	t.Helper()
-	if got := kstatusOf(t, obj); got != want {
+	got, err := testenv.Kstatus(obj, "PIMAssignmentRequest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
 		t.Errorf("kstatus of %s: %s, want %s (conditions %+v)", obj.Name, got, want, obj.Status.Conditions)
 	}
 }
@@ -31,8 +37,7 @@ func wantKstatus(t *testing.T, obj *v1.PIMAssignmentRequest, want kstatus.Status
 // 1. Create → one adminAssign with the spec's fields and the marker; status filled; Submitted,
 // Active, Ready True; finalizer present.
 func TestCreate(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "create", p, g, func(o *v1.PIMAssignmentRequest) {
 		o.Spec.AccessID = v1.AccessOwner
 		o.Spec.Ticket = &v1.Ticket{System: "ServiceNow", Number: "CHG0012345"}
@@ -84,8 +89,7 @@ func TestCreate(t *testing.T) {
 // 2. Future start → Granted, Active=False/NotStarted, Ready=True; cancelled: true → exactly one
 // cancel, 204 → Cancelled=True/CancelSucceeded, Canceled; then no Graph calls at all.
 func TestCancelGranted(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "granted", p, g, futureStart)
 	mustCreate(t, obj)
 	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionFalse, v1.ReasonNotStarted, settle)
@@ -106,24 +110,16 @@ func TestCancelGranted(t *testing.T) {
 	wantKstatus(t, got, kstatus.CurrentStatus)
 	eventually(t, 5*time.Second, func() error { return hasEvent(t, ns, v1.ReasonCancelSucceeded, "204 No Content") })
 
-	before := len(callsFor(p, got.Status.RequestID))
-	poke(t, obj) // even a fresh reconcile of a cancelled object costs nothing
-	consistently(t, 1500*time.Millisecond, func() error {
-		if n := len(callsFor(p, got.Status.RequestID)); n != before {
-			return fmt.Errorf("Graph calls after the cancel: %d new", n-before)
-		}
-		return nil
-	})
+	// Even a fresh reconcile of a cancelled object costs nothing.
+	noNewCalls(t, 1500*time.Millisecond, "after the cancel", func() { poke(t, obj) }, p, got.Status.RequestID)
 }
 
 // 3. Provisioned, then cancelled: true → one guarded adminRemove (after Graph's minimum active
 // age), removalRequestId, Cancelled=True/Removed, Active=False, no cancel.
 func TestRemoveProvisioned(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "remove", p, g)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	patchSpec(t, obj, func(o *v1.PIMAssignmentRequest) { o.Spec.Cancelled = true })
 	got = waitCond(t, obj, v1.ConditionCancelled, metav1.ConditionTrue, v1.ReasonRemoved, settle)
 	if got.Status.RemovalRequestID == "" || got.Status.RemovalStatus != "Revoked" ||
@@ -146,20 +142,13 @@ func TestRemoveProvisioned(t *testing.T) {
 		t.Error("the remove was not guarded by a schedule lookup")
 	}
 	wantKstatus(t, got, kstatus.CurrentStatus)
-	before := len(callsFor(p, got.Status.RequestID))
-	consistently(t, 1500*time.Millisecond, func() error {
-		if n := len(callsFor(p, got.Status.RequestID)); n != before {
-			return fmt.Errorf("%d Graph calls after the removal", n-before)
-		}
-		return nil
-	})
+	noNewCalls(t, 1500*time.Millisecond, "after the removal", nil, p, got.Status.RequestID)
 }
 
 // 4. Delete with policy Cancel ends the request, then the object goes; with Orphan no Graph
 // write. Also records whether setting deletionTimestamp bumps a CR's generation.
 func TestDelete(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	const hold = "test.pim-operator.dev/hold"
 	obj := assignment(ns, "delete-cancel", p, g, futureStart, func(o *v1.PIMAssignmentRequest) { o.Finalizers = []string{hold} })
 	mustCreate(t, obj)
@@ -203,13 +192,11 @@ func TestDelete(t *testing.T) {
 // 5a. The status write after a successful create fails (every retry of that reconcile): the
 // next reconcile finds the request by its marker instead of posting again.
 func TestCrashStatusWriteFails(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "crash-status", p, g)
-	statusFaults.arm(obj.Name, statusPatchAttempts)
+	statusFaults.arm(obj.Name, controllers.StatusPatchAttempts)
 	t.Cleanup(func() { statusFaults.arm("", 0) })
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	mine := requestsWithMarker(got.UID)
 	if len(mine) != 1 || got.Status.RequestID != mine[0].ID {
 		t.Fatalf("requests with the marker: %d, status.requestId %q", len(mine), got.Status.RequestID)
@@ -226,14 +213,12 @@ func TestCrashStatusWriteFails(t *testing.T) {
 // 5b. Graph applies the create and the answer is lost, while its list lags: the operator waits
 // out the settle period instead of posting again, and adopts its request.
 func TestCrashResponseLost(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	emu.SetListLag(2 * time.Second)
 	t.Cleanup(func() { emu.SetListLag(0); emu.ClearFaults() })
 	emu.AddFault(graphemu.Fault{Operation: graphemu.OpCreateRequest, Action: graphemu.ActionAdminAssign, DropAfterApply: true, Count: 1})
 	obj := assignment(ns, "crash-drop", p, g)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	mine := requestsWithMarker(got.UID)
 	if len(mine) != 1 || got.Status.RequestID != mine[0].ID {
 		t.Fatalf("requests with the marker: %d, status.requestId %q", len(mine), got.Status.RequestID)
@@ -245,13 +230,11 @@ func TestCrashResponseLost(t *testing.T) {
 
 // 6. 429 with Retry-After on the first POSTs: the operator waits each one out and converges.
 func TestThrottled(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	t.Cleanup(emu.ClearFaults)
 	emu.AddFault(graphemu.Fault{Operation: graphemu.OpCreateRequest, Action: graphemu.ActionAdminAssign, Status: 429, RetryAfter: time.Second, Count: 3})
 	obj := assignment(ns, "throttled", p, g)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	var posts []graphemu.Call
 	for _, c := range callsFor(p) {
 		if c.Operation == graphemu.OpCreateRequest {
@@ -275,8 +258,7 @@ func TestThrottled(t *testing.T) {
 // 7. A user-fixable Graph error → Stalled with Graph's code, message and request-id; retries
 // back off (no storm).
 func TestUserFixable(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	t.Cleanup(emu.ClearFaults)
 	emu.AddFault(graphemu.Fault{Operation: graphemu.OpCreateRequest, Action: graphemu.ActionAdminAssign, Status: 400,
 		Code: pim.CodePolicyValidationFailed, Message: `The following policy rules failed: ["ExpirationRule"]`})
@@ -317,11 +299,9 @@ func TestUserFixable(t *testing.T) {
 
 // 8. Graph purged the request: the status comes from the schedule, and delete still completes.
 func TestPurged(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "purged", p, g)
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	if err := emu.Purge(got.Status.RequestID); err != nil {
 		t.Fatal(err)
 	}
@@ -350,10 +330,7 @@ func TestPurged(t *testing.T) {
 	})
 	mustCreate(t, obj2)
 	got = waitCond(t, obj2, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
-	eventually(t, settle, func() error { // someone else's adminRemove, once Graph's minimum age allows it
-		_, err := graphClient.RemoveAssignment(context.Background(), pim.Triple{PrincipalID: p2, GroupID: g, AccessID: pim.AccessMember}, "portal")
-		return err
-	})
+	removeElsewhere(t, p2, g)
 	if err := emu.Purge(got.Status.RequestID); err != nil {
 		t.Fatal(err)
 	}
@@ -371,15 +348,14 @@ func TestPurged(t *testing.T) {
 // 9. Adopt a portal-made pending activation, cancel it (204); deleting the object (adopted:
 // Orphan by default) makes no Graph write.
 func TestAdoptAndCancel(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	emu.SetApprovalRequired(g, true)
-	req := emu.SeedActivation(graphemu.Activation{PrincipalID: p, GroupID: g, AccessID: "member", Justification: "portal", Duration: 2 * time.Hour})
+	req := seedActivation(t, p, g)
 	if req.Status != graphemu.StatusPendingApproval {
 		t.Fatalf("seeded activation is %s", req.Status)
 	}
 	obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "adopted"},
-		Spec: v1.PIMAssignmentRequestSpec{RequestID: req.ID}}
+		Spec: v1.RequestSpec{RequestID: req.ID}}
 	mustCreate(t, obj)
 	got := waitCond(t, obj, v1.ConditionSubmitted, metav1.ConditionTrue, v1.ReasonAdopted, settle)
 	if got.Status.GraphStatus != "PendingApproval" || got.Status.DeletionPolicy != v1.DeletionPolicyOrphan ||
@@ -409,11 +385,9 @@ func TestAdoptAndCancel(t *testing.T) {
 // 10. Two objects for one triple: the second stalls with DuplicateAssignment; deleting it
 // leaves the first one's assignment live.
 func TestDuplicate(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	first := assignment(ns, "first", p, g)
-	mustCreate(t, first)
-	got1 := waitCond(t, first, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got1 := createLive(t, first)
 	second := assignment(ns, "second", p, g)
 	mustCreate(t, second)
 	got2 := waitCond(t, second, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonDuplicateAssignment, settle)
@@ -433,13 +407,11 @@ func TestDuplicate(t *testing.T) {
 // 11. Expiry: at endDateTime Active turns False/Expired, from a requeue at the end time, not a
 // tight poll.
 func TestExpiry(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	obj := assignment(ns, "expiry", p, g, func(o *v1.PIMAssignmentRequest) {
 		o.Spec.Schedule.Expiration.Duration = &metav1.Duration{Duration: 3 * time.Second}
 	})
-	mustCreate(t, obj)
-	got := waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	got := createLive(t, obj)
 	reads := count(callsFor(p, got.Status.RequestID), graphemu.OpGetRequest, "", 0)
 	got = waitCond(t, obj, v1.ConditionActive, metav1.ConditionFalse, v1.ReasonExpired, settle)
 	if s, ok := emu.Schedule(got.Status.TargetScheduleID); !ok || s.Live() {
@@ -505,8 +477,7 @@ func TestAtRest(t *testing.T) {
 
 // 13. kstatus while Graph is still processing: InProgress, then Current.
 func TestKstatusWhileProvisioning(t *testing.T) {
-	ns := newNS(t)
-	p, g := guid(), guid()
+	ns, p, g := newScenario(t)
 	emu.SetProvisioningDelay(2 * time.Second)
 	t.Cleanup(func() { emu.SetProvisioningDelay(0) })
 	obj := assignment(ns, "provisioning", p, g)

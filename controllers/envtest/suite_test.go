@@ -1,11 +1,13 @@
-package controllers
+// Package envtest runs the operator's manager against a real kube-apiserver and etcd (envtest)
+// and the real Graph client against the Graph emulator over HTTP: the scenarios of DESIGN §4
+// and the guard rails, where behaviour crosses the API server.
+package envtest
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -14,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,15 +25,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
-	"github.com/pim-operator/pim-operator/internal/graph"
+	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
+	"github.com/pim-operator/pim-operator/internal/graphtest"
 	"github.com/pim-operator/pim-operator/internal/pim"
 	"github.com/pim-operator/pim-operator/internal/testenv"
 )
@@ -51,7 +52,7 @@ var (
 	statusFaults = &faultBudget{}
 )
 
-var suiteOptions = Options{
+var suiteOptions = controllers.Options{
 	PollInterval:       200 * time.Millisecond,
 	MaxPollInterval:    2 * time.Second,
 	ResyncPeriod:       10 * time.Minute,
@@ -113,28 +114,28 @@ func runSuite(m *testing.M) int {
 	defer func() { _ = env.Stop() }()
 	k8s = env.Client
 
-	emu = graphemu.New(graphemu.Options{MinActiveAge: suiteOptions.MinActiveAge})
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	gc, err := graph.New(ctx, graph.Config{BaseURL: srv.URL + "/v1.0", Auth: graph.AuthNone, Registerer: prometheus.NewRegistry()})
+	graphEnv, stopGraph, err := graphtest.Start(graphemu.Options{MinActiveAge: suiteOptions.MinActiveAge})
 	if err != nil {
 		fmt.Println(err)
 		return 1
 	}
-	graphClient = gc
+	defer stopGraph()
+	emu = graphEnv.Emulator
+	gc := graphEnv.Client
+	graphClient = gc.For(pim.KindAssignment)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	// Two managers, split by a label on the objects (each cache's label selector), so that every
 	// object has exactly one operator: the scenarios of DESIGN §4 run with --policy-mode=disabled (their groups are random, and the
 	// guard rails are tested on their own); objects labelled managerLabel=enforce belong to a
 	// manager with --policy-mode=enforce, the default (policy_scenarios_test.go).
 	var dones []chan struct{}
 	for _, cfg := range []struct {
-		mode     PolicyMode
+		mode     controllers.PolicyMode
 		selector string
 	}{
-		{PolicyModeDisabled, managerLabel + "!=" + enforceManager},
-		{PolicyModeEnforce, managerLabel + "=" + enforceManager},
+		{controllers.PolicyModeDisabled, managerLabel + "!=" + enforceManager},
+		{controllers.PolicyModeEnforce, managerLabel + "=" + enforceManager},
 	} {
 		done, err := startManager(ctx, gc, cfg.mode, cfg.selector)
 		if err != nil {
@@ -157,44 +158,28 @@ const (
 	enforceManager = "enforce"
 )
 
-// startManager runs a manager whose cache holds the PIMAssignmentRequests matching selector,
-// with a reconciler in the given policy mode, until ctx ends; done closes when it has stopped.
-func startManager(ctx context.Context, gc pim.Client, mode PolicyMode, selector string) (chan struct{}, error) {
+// startManager runs a manager whose cache holds the request objects matching selector, with
+// reconcilers in the given policy mode, until ctx ends; done closes when it has stopped.
+func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode, selector string) (chan struct{}, error) {
 	sel, err := labels.Parse(selector)
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
-			ByObject:         map[client.Object]cache.ByObject{&v1.PIMAssignmentRequest{}: {Label: sel}},
-		},
+	mgr, err := controllers.NewManager(env.Config, controllers.Config{
+		Graph:                   gc,
+		GraphWriteQPS:           100,
+		GraphWriteBurst:         100,
+		Options:                 suiteOptions,
+		PolicyMode:              mode,
+		MaxConcurrentReconciles: 4,
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:  "0",
+		Now:                     emu.Now,
+		ObjectSelector:          sel,
+		WrapClient:              injectStatusFaults,
+		SkipNameValidation:      true, // two managers with these controllers in one process
 	})
 	if err != nil {
-		return nil, err
-	}
-	c := interceptor.NewClient(withWatch{mgr.GetClient()}, interceptor.Funcs{
-		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			if sub == "status" && statusFaults.take(obj.GetName()) {
-				return errors.New("injected: the status write failed")
-			}
-			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
-		},
-	})
-	r := &Reconciler{
-		Client:                  c,
-		Graph:                   pim.WithWriteLimit(gc, 100, 100),
-		Recorder:                mgr.GetEventRecorder("pim-operator"),
-		Options:                 suiteOptions,
-		Now:                     emu.Now,
-		MaxConcurrentReconciles: 4,
-		PolicyMode:              mode,
-		SkipNameValidation:      true, // two managers with this controller in one process
-	}
-	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	done := make(chan struct{})
@@ -205,6 +190,18 @@ func startManager(ctx context.Context, gc pim.Client, mode PolicyMode, selector 
 		}
 	}()
 	return done, nil
+}
+
+// injectStatusFaults fails the status writes statusFaults is armed for.
+func injectStatusFaults(c client.Client) client.Client {
+	return interceptor.NewClient(withWatch{c}, interceptor.Funcs{
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			if sub == "status" && statusFaults.take(obj.GetName()) {
+				return errors.New("injected: the status write failed")
+			}
+			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+	})
 }
 
 func needEnv(t *testing.T) {
@@ -233,11 +230,17 @@ func newNS(t *testing.T) string {
 
 func guid() string { return uuid.NewString() }
 
+// newScenario is a namespace of the test's own, and a principal and a group no other test uses.
+func newScenario(t *testing.T) (ns, principal, group string) {
+	t.Helper()
+	return newNS(t), guid(), guid()
+}
+
 // assignment is an object asking for membership now, for an hour.
 func assignment(ns, name, principal, group string, mutate ...func(*v1.PIMAssignmentRequest)) *v1.PIMAssignmentRequest {
 	obj := &v1.PIMAssignmentRequest{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: v1.PIMAssignmentRequestSpec{
+		Spec: v1.RequestSpec{
 			GroupID: group, PrincipalID: principal, Justification: "scenario " + name,
 			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}},
 		},
@@ -258,6 +261,13 @@ func mustCreate(t *testing.T, obj *v1.PIMAssignmentRequest) {
 	if err := k8s.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// createLive creates obj and waits until its access is live.
+func createLive(t *testing.T, obj *v1.PIMAssignmentRequest) *v1.PIMAssignmentRequest {
+	t.Helper()
+	mustCreate(t, obj)
+	return waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
 }
 
 func get(t *testing.T, obj *v1.PIMAssignmentRequest) *v1.PIMAssignmentRequest {
@@ -411,4 +421,47 @@ func hasEvent(t *testing.T, ns, reason, note string) error {
 		}
 	}
 	return fmt.Errorf("no event %s %q among %d events", reason, note, len(list.Items))
+}
+
+// seedActivation is a user's own activation in the portal (2 hours of membership), of an
+// eligibility the user holds, as Entra requires.
+func seedActivation(t *testing.T, principal, group string) graphemu.Request {
+	t.Helper()
+	if _, err := emu.SeedEligibility(graphemu.Eligibility{PrincipalID: principal, GroupID: group, AccessID: "member",
+		Justification: "eligible", Duration: 30 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := emu.SeedActivation(graphemu.Activation{PrincipalID: principal, GroupID: group, AccessID: "member",
+		Justification: "portal", Duration: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// removeElsewhere is someone else's adminRemove of the principal's membership, in the portal,
+// as soon as Graph's minimum active age allows it.
+func removeElsewhere(t *testing.T, principal, group string) {
+	t.Helper()
+	eventually(t, settle, func() error {
+		_, err := graphClient.Remove(context.Background(), pim.Triple{PrincipalID: principal, GroupID: group, AccessID: pim.AccessMember}, "portal")
+		return err
+	})
+}
+
+// noNewCalls counts the Graph calls that concern the principal or the ids, runs do (when not
+// nil), and holds for the window that no more come. after says what came before, for the
+// message.
+func noNewCalls(t *testing.T, window time.Duration, after string, do func(), principal string, ids ...string) {
+	t.Helper()
+	before := len(callsFor(principal, ids...))
+	if do != nil {
+		do()
+	}
+	consistently(t, window, func() error {
+		if n := len(callsFor(principal, ids...)) - before; n != 0 {
+			return fmt.Errorf("%d Graph calls %s", n, after)
+		}
+		return nil
+	})
 }

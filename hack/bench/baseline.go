@@ -145,10 +145,10 @@ func pipeline(ctx context.Context, n, clients, workers int, user, op func(ctx co
 
 // settledStatus is a status of the size and shape the operator writes once the request is
 // Provisioned (or Granted for a future start).
-func settledStatus(o *v1.PIMAssignmentRequest, i int, future bool) v1.PIMAssignmentRequestStatus {
+func settledStatus(o *v1.PIMAssignmentRequest, i int, future bool) v1.RequestStatus {
 	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
 	reqID := guid(0x5e000000, i)
-	st := v1.PIMAssignmentRequestStatus{
+	st := v1.RequestStatus{
 		RequestID:          reqID,
 		TargetScheduleID:   o.Spec.GroupID + "_member_" + reqID,
 		GroupID:            o.Spec.GroupID,
@@ -182,7 +182,7 @@ func settledStatus(o *v1.PIMAssignmentRequest, i int, future bool) v1.PIMAssignm
 
 // endedStatus turns a settled status into the ended one the operator writes after a cancel
 // (future start) or an adminRemove (live access).
-func endedStatus(st *v1.PIMAssignmentRequestStatus, generation int64, future bool) {
+func endedStatus(st *v1.RequestStatus, generation int64, future bool) {
 	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
 	reason, msg := v1.ReasonCancelSucceeded, "Graph returned 204 No Content"
 	if future {

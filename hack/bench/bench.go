@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -24,8 +22,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graph"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
+	"github.com/pim-operator/pim-operator/internal/graphtest"
 	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
@@ -62,12 +62,12 @@ func defaultConfig() config {
 	return config{
 		N:               1000,
 		Idle:            60 * time.Second,
-		Workers:         defaultMaxConcurrentReconciles,
-		Clients:         defaultMaxConcurrentReconciles,
+		Workers:         controllers.DefaultMaxConcurrentReconciles,
+		Clients:         controllers.DefaultMaxConcurrentReconciles,
 		ThroughputQPS:   10000,
 		ThroughputBurst: 1000,
-		LimiterQPS:      defaultGraphWriteQPS,
-		LimiterBurst:    defaultGraphWriteBurst,
+		LimiterQPS:      controllers.DefaultGraphWriteQPS,
+		LimiterBurst:    controllers.DefaultGraphWriteBurst,
 		LimiterObjects:  100,
 		Storm:           5 * time.Second,
 		StormRetryAfter: 2 * time.Second,
@@ -175,7 +175,7 @@ type bench struct {
 	env       *testenv.Env
 	scheme    *k8sruntime.Scheme
 	emu       *graphemu.Emulator
-	graphURL  string
+	graph     *graphtest.Env
 	userCount *writeCounter
 	user      client.WithWatch
 	userCfg   *rest.Config
@@ -222,15 +222,12 @@ func run(ctx context.Context, cfg config, log io.Writer) (*results, error) {
 
 	// The Graph emulator over real HTTP; Graph's 5-minute minimum active age off so that the
 	// cancel phase may remove what the create phase assigned.
-	b.emu = graphemu.New(graphemu.Options{MinActiveAge: -1})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	graphEnv, stopGraph, err := graphtest.Start(graphemu.Options{MinActiveAge: -1})
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: b.emu, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
-	b.graphURL = "http://" + ln.Addr().String() + "/v1.0"
+	defer stopGraph()
+	b.emu, b.graph = graphEnv.Emulator, graphEnv
 
 	res.FutureObjects, res.CurrentObjects = cfg.N/2, cfg.N-cfg.N/2
 	if err := b.warmUp(ctx); err != nil {
@@ -311,9 +308,10 @@ func (b *bench) warmUp(ctx context.Context) error {
 	})
 }
 
-// newGraphClient is the real internal/graph client pointed at the emulator.
-func (b *bench) newGraphClient(ctx context.Context) (*graph.Client, error) {
-	return graph.New(ctx, graph.Config{BaseURL: b.graphURL, Auth: graph.AuthNone})
+// newGraphClient is the real internal/graph client pointed at the emulator, counted in
+// controller-runtime's registry as the manager's is.
+func (b *bench) newGraphClient() (*graph.Client, error) {
+	return b.graph.NewClient(func(c *graph.Config) { c.Registerer = nil })
 }
 
 // guid is a valid GUID made of a prefix and a number.
@@ -329,7 +327,7 @@ func objName(i int) string { return fmt.Sprintf("bench-%05d", i) }
 func newObject(ns string, set uint32, i int, future bool, now time.Time) *v1.PIMAssignmentRequest {
 	o := &v1.PIMAssignmentRequest{
 		ObjectMeta: metav1.ObjectMeta{Name: objName(i), Namespace: ns},
-		Spec: v1.PIMAssignmentRequestSpec{
+		Spec: v1.RequestSpec{
 			GroupID:       guid(0x6b0c0000, i%10),
 			PrincipalID:   guid(0x0a000000+set, i),
 			AccessID:      v1.AccessMember,
@@ -434,13 +432,13 @@ func (b *bench) finish(p *phaseResult, m phaseMarks, op *writeCounter, end time.
 // delete → gone, with the Graph write limit raised.
 func (b *bench) runThroughput(ctx context.Context, res *results) ([]phaseResult, error) {
 	cfg := b.cfg
-	gc, err := b.newGraphClient(ctx)
+	gc, err := b.newGraphClient()
 	if err != nil {
 		return nil, err
 	}
 	opCount := newWriteCounter()
 	b.logf("starting the manager: %d workers, Graph write limit raised to %g/s burst %d", cfg.Workers, cfg.ThroughputQPS, cfg.ThroughputBurst)
-	mgr, err := startManager(ctx, opCount.wrap(b.env.Config), b.scheme, gc, managerSettings{
+	mgr, err := startManager(ctx, opCount.wrap(b.env.Config), gc, managerSettings{
 		writeQPS: cfg.ThroughputQPS, writeBurst: cfg.ThroughputBurst, workers: cfg.Workers, minActiveAge: time.Second,
 	})
 	if err != nil {

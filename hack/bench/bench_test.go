@@ -2,21 +2,14 @@ package main
 
 import (
 	"context"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
 // TestBenchmarkSmall runs the whole benchmark with 20 objects so that it cannot rot. It checks
@@ -88,41 +81,6 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-// TestDefaultsMatchMain keeps the copies of main.go's flag defaults (package main cannot be
-// imported) in step with main.go.
-func TestDefaultsMatchMain(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(testenv.RepoRoot(), "main.go"), nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || len(call.Args) < 3 {
-			return true
-		}
-		name, ok := call.Args[1].(*ast.BasicLit)
-		if !ok || name.Kind != token.STRING {
-			return true
-		}
-		if v, ok := call.Args[2].(*ast.BasicLit); ok {
-			flagName, _ := strconv.Unquote(name.Value)
-			got[flagName] = v.Value
-		}
-		return true
-	})
-	for flagName, want := range map[string]float64{
-		"graph-write-qps":           defaultGraphWriteQPS,
-		"graph-write-burst":         defaultGraphWriteBurst,
-		"max-concurrent-reconciles": defaultMaxConcurrentReconciles,
-	} {
-		v, err := strconv.ParseFloat(got[flagName], 64)
-		if err != nil || v != want {
-			t.Errorf("main.go's --%s default is %q, the benchmark assumes %g: update hack/bench/manager.go", flagName, got[flagName], want)
-		}
-	}
 }
 
 func TestMaxInWindow(t *testing.T) {

@@ -16,12 +16,12 @@ import (
 // with 429 and Retry-After for Storm. The write rate is read from the emulator's call log.
 func (b *bench) runLimiter(ctx context.Context) ([]limiterPart, error) {
 	cfg := b.cfg
-	gc, err := b.newGraphClient(ctx)
+	gc, err := b.newGraphClient()
 	if err != nil {
 		return nil, err
 	}
 	b.logf("limiter: starting a manager at the default Graph write limit %g/s burst %d", cfg.LimiterQPS, cfg.LimiterBurst)
-	mgr, err := startManager(ctx, newWriteCounter().wrap(b.env.Config), b.scheme, gc, managerSettings{
+	mgr, err := startManager(ctx, newWriteCounter().wrap(b.env.Config), gc, managerSettings{
 		writeQPS: cfg.LimiterQPS, writeBurst: cfg.LimiterBurst, workers: cfg.Workers, minActiveAge: controllers.DefaultMinActiveAge,
 	})
 	if err != nil {

@@ -1,34 +1,39 @@
 // Command graph-emulator serves the Graph emulator (internal/graphemu) as a standalone
-// process: Microsoft Graph v1.0 for PIM-for-Groups assignment schedule requests under /v1.0,
-// and a control API under /_emulator/. Point the manager at it with
-// --graph-base-url=http://127.0.0.1:8081/v1.0 --graph-auth=none.
+// process: Microsoft Graph v1.0 for PIM for Groups (assignment and eligibility schedule
+// requests, schedules and instances) under /v1.0, and a control API under /_emulator/. Point
+// the manager at it with --graph-base-url=http://127.0.0.1:8081/v1.0 --graph-auth=none.
 //
 // Usage:
 //
 //	go run ./hack/graph-emulator [--listen 127.0.0.1:8081] [--min-active-age 5m]
-//	    [--list-lag 0s] [--provisioning-delay 0s] [--require-token TOKEN]
-//	    [--unscoped-list-empty] [--seed 1]
+//	    [--eligibility-min-active-age 0s] [--list-lag 0s] [--provisioning-delay 0s]
+//	    [--require-token TOKEN] [--unscoped-list-empty] [--capitalized-member-types]
+//	    [--eligibility PRINCIPAL/GROUP[/ACCESS]]... [--seed 1]
 //
-// It prints the base URL (http://ADDR/v1.0) once it listens and stops on SIGINT or SIGTERM.
-// The clock runs in real time; the control API moves it forward.
+// --eligibility seeds an eligibility made in the portal (repeatable), so that activations can
+// be seeded at once. It prints the base URL (http://ADDR/v1.0) once it listens and stops on
+// SIGINT or SIGTERM. The clock runs in real time; the control API moves it forward.
 //
 // # Control API
 //
 // Durations are Go duration strings, times RFC 3339. Control calls need no token and are
-// not recorded in the call log.
+// not recorded in the call log. internal/graphemu's package documentation describes each.
 //
 //	GET    /_emulator/clock                      {"now": …}
 //	POST   /_emulator/clock/advance              {"duration":"10m"}
 //	GET    /_emulator/settings
-//	PUT    /_emulator/settings                   any of {"minActiveAge","listLag","provisioningDelay","requireToken","unscopedListEmpty"}
+//	PUT    /_emulator/settings                   any of {"minActiveAge","eligibilityMinActiveAge","listLag","provisioningDelay",
+//	                                             "requireToken","unscopedListEmpty","capitalizedMemberTypes"}
 //	PUT    /_emulator/groups/{groupId}/approval  {"required":true}
-//	POST   /_emulator/activations                {"principalId","groupId","accessId","justification","duration"}
+//	POST   /_emulator/eligibilities              {"principalId","groupId","accessId","justification","start","duration"}
+//	POST   /_emulator/activations                {"principalId","groupId","accessId","justification","duration"} (needs an eligibility)
 //	POST   /_emulator/assignments                {"principalId","groupId","accessId","justification","start","duration"}
-//	GET    /_emulator/requests                   GET /_emulator/requests/{id}
+//	GET    /_emulator/requests                   GET /_emulator/requests/{id}   GET /_emulator/eligibilityRequests
 //	POST   /_emulator/requests/{id}/approve|deny|purge
 //	PUT    /_emulator/requests/{id}/status       {"status":"PendingAdminDecision"}
-//	GET    /_emulator/schedules
-//	GET|POST|DELETE /_emulator/faults            {"operation","action","status","code","message","retryAfter","body","contentType","latency","dropAfterApply","rate","count"}
+//	GET    /_emulator/schedules                  GET /_emulator/eligibilitySchedules
+//	GET|POST|DELETE /_emulator/faults            {"kind","operation","action","status","code","message","retryAfter","body","contentType",
+//	                                             "latency","resetBeforeApply","dropAfterApply","rate","count","activeFor"}
 //	GET|DELETE /_emulator/calls
 //	POST   /_emulator/reset
 //
@@ -48,11 +53,16 @@
 //	# Make lists eventually consistent and creates slow to provision.
 //	curl -s -X PUT http://127.0.0.1:8081/_emulator/settings -d '{"listLag":"5s","provisioningDelay":"3s"}'
 //
-//	# Throttle the next create, then drop the answer of the one after (the change still happens).
+//	# Throttle the next create, reset the one after (nothing happens), then drop the answer of
+//	# the next (the change still happens); 404 every eligibility GET for 30 seconds.
 //	curl -s -X POST http://127.0.0.1:8081/_emulator/faults -d '{"operation":"createRequest","status":429,"retryAfter":"2s","count":1}'
+//	curl -s -X POST http://127.0.0.1:8081/_emulator/faults -d '{"operation":"createRequest","resetBeforeApply":true,"count":1}'
 //	curl -s -X POST http://127.0.0.1:8081/_emulator/faults -d '{"operation":"createRequest","dropAfterApply":true,"count":1}'
+//	curl -s -X POST http://127.0.0.1:8081/_emulator/faults -d '{"kind":"eligibility","operation":"getRequest","status":404,"activeFor":"30s"}'
 //
-//	# A user's activation waiting for approval, then approve it.
+//	# A user eligible in the portal activates, waiting for approval; approve it.
+//	curl -s -X POST http://127.0.0.1:8081/_emulator/eligibilities \
+//	     -d '{"principalId":"3cce9d87-3986-4f19-8335-7ed075408ca2","groupId":"2b5ed229-4072-478d-9504-a047ebd4b07d"}'
 //	curl -s -X PUT  http://127.0.0.1:8081/_emulator/groups/2b5ed229-4072-478d-9504-a047ebd4b07d/approval -d '{"required":true}'
 //	curl -s -X POST http://127.0.0.1:8081/_emulator/activations \
 //	     -d '{"principalId":"3cce9d87-3986-4f19-8335-7ed075408ca2","groupId":"2b5ed229-4072-478d-9504-a047ebd4b07d","duration":"2h"}'
@@ -72,8 +82,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/pim-operator/pim-operator/internal/graphemu"
 )
@@ -90,19 +103,34 @@ func run() error {
 	listLag := flag.Duration("list-lag", 0, "how long a new request stays out of filtered lists")
 	provisioningDelay := flag.Duration("provisioning-delay", 0, "how long a new adminAssign stays PendingProvisioning")
 	requireToken := flag.String("require-token", "", `when set, Graph calls need "Authorization: Bearer <token>"`)
+	eligibilityMinActiveAge := flag.Duration("eligibility-min-active-age", 0, "minimum age of an eligibility before adminRemove (0: none, the default)")
 	unscopedListEmpty := flag.Bool("unscoped-list-empty", false, "answer a list without an eq on principalId or groupId with an empty list instead of 400")
+	capitalized := flag.Bool("capitalized-member-types", false, `answer memberType and assignmentType as Graph's examples spell them ("Direct", "Assigned") instead of the metadata's "direct", "assigned"`)
+	var eligibilities []graphemu.Eligibility
+	flag.Func("eligibility", "seed an eligibility made in the portal: PRINCIPAL/GROUP[/ACCESS] (repeatable)", func(v string) error {
+		el, err := parseEligibility(v)
+		eligibilities = append(eligibilities, el)
+		return err
+	})
 	seed := flag.Uint64("seed", 1, "seed of the random source behind fault rates")
 	flag.Parse()
 
 	emu := graphemu.New(graphemu.Options{
-		ListLag:           *listLag,
-		ProvisioningDelay: *provisioningDelay,
-		RequireToken:      *requireToken,
-		UnscopedListEmpty: *unscopedListEmpty,
-		Seed:              *seed,
+		EligibilityMinActiveAge: *eligibilityMinActiveAge,
+		ListLag:                 *listLag,
+		ProvisioningDelay:       *provisioningDelay,
+		RequireToken:            *requireToken,
+		UnscopedListEmpty:       *unscopedListEmpty,
+		CapitalizedMemberTypes:  *capitalized,
+		Seed:                    *seed,
 	})
 	// The flag is taken literally: 0 means no minimum.
 	emu.SetMinActiveAge(*minActiveAge)
+	for _, el := range eligibilities {
+		if _, err := emu.SeedEligibility(el); err != nil {
+			return fmt.Errorf("--eligibility %s/%s: %w", el.PrincipalID, el.GroupID, err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -126,4 +154,25 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// parseEligibility reads PRINCIPAL/GROUP[/ACCESS].
+func parseEligibility(v string) (graphemu.Eligibility, error) {
+	parts := strings.Split(v, "/")
+	if len(parts) < 2 || len(parts) > 3 || !isGUID(parts[0]) || !isGUID(parts[1]) {
+		return graphemu.Eligibility{}, fmt.Errorf("want PRINCIPAL/GROUP[/ACCESS] with GUIDs, got %q", v)
+	}
+	el := graphemu.Eligibility{PrincipalID: parts[0], GroupID: parts[1], AccessID: graphemu.AccessMember}
+	if len(parts) == 3 {
+		if parts[2] != graphemu.AccessMember && parts[2] != graphemu.AccessOwner {
+			return graphemu.Eligibility{}, fmt.Errorf("access %q: want member or owner", parts[2])
+		}
+		el.AccessID = parts[2]
+	}
+	return el, nil
+}
+
+func isGUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
 }

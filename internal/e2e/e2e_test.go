@@ -302,6 +302,11 @@ func TestOperatorFlow(t *testing.T) {
 	step("a pending portal activation is adopted and cancelled", func(t *testing.T) {
 		k, emu := sub(t)
 		emu.control(http.MethodPut, "/_emulator/groups/"+group+"/approval", map[string]bool{"required": true}, nil, http.StatusNoContent)
+		// Entra lets a user activate only what they are eligible for.
+		emu.control(http.MethodPost, "/_emulator/eligibilities", map[string]string{
+			"principalId": portalPrincipal, "groupId": group, "accessId": "member",
+			"justification": "Eligible for on-call", "duration": "720h",
+		}, nil, http.StatusCreated)
 		var activation graphemu.Request
 		emu.control(http.MethodPost, "/_emulator/activations", map[string]string{
 			"principalId": portalPrincipal, "groupId": group, "accessId": "member",

@@ -192,7 +192,7 @@ func TestBearerTokenReachesTheBaseURLHost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.FindRequests(ctxT(t), testPrincipal, testGroup); err != nil {
+			if _, err := c.For(pim.KindEligibility).FindRequests(ctxT(t), testPrincipal, testGroup); err != nil {
 				t.Fatal(err)
 			}
 			mu.Lock()
@@ -231,7 +231,7 @@ func TestSDKDefaultHostsSendNoTokenToOtherHosts(t *testing.T) {
 func TestAuthNoneSendsNoToken(t *testing.T) {
 	rec := newRecorder(t, func(_ int, _ *http.Request, w http.ResponseWriter) { writeJSON(w, 200, `{"value":[]}`) })
 	c := newTestClient(t, rec.baseURL())
-	if _, err := c.FindRequests(ctxT(t), testPrincipal, testGroup); err != nil {
+	if _, err := c.For(pim.KindAssignment).FindRequests(ctxT(t), testPrincipal, testGroup); err != nil {
 		t.Fatal(err)
 	}
 	if a := rec.seen()[0].Header.Get("Authorization"); a != "" {
@@ -243,9 +243,9 @@ func TestTokenFailureIsUnauthenticated(t *testing.T) {
 	rec := newRecorder(t, func(_ int, _ *http.Request, w http.ResponseWriter) { writeJSON(w, 200, `{"value":[]}`) })
 	cred := &fakeCred{err: errors.New("AADSTS700016: application not found")}
 	c := newTestClient(t, rec.baseURL(), func(c *Config) { c.Auth = AuthWorkloadIdentity; c.Credential = cred })
-	pe := mustPimError(t, runOp(ctxT(t), c, OpCreateRequest), pim.ClassUnauthenticated)
-	if !strings.Contains(pe.Detail, "AADSTS700016") {
-		t.Errorf("Detail = %q", pe.Detail)
+	pe := mustPimError(t, runOp(ctxT(t), c.For(pim.KindAssignment), OpCreateRequest), pim.ClassUnauthenticated)
+	if !strings.Contains(pe.Detail, "AADSTS700016") || !pe.NotSent {
+		t.Errorf("got %+v, want the credential's reason and NotSent", pe)
 	}
 	if n := len(rec.seen()); n != 0 {
 		t.Errorf("%d calls sent without a token", n)
@@ -257,7 +257,7 @@ func TestDeadlineWhileFetchingTokenIsTransient(t *testing.T) {
 	c := newTestClient(t, rec.baseURL(), func(c *Config) { c.Auth = AuthDefault; c.Credential = &fakeCred{block: true} })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	mustPimError(t, runOp(ctx, c, OpGetRequest), pim.ClassTransient)
+	mustPimError(t, runOp(ctx, c.For(pim.KindAssignment), OpGetRequest), pim.ClassTransient)
 }
 
 func TestCredentialsFromEnvironment(t *testing.T) {

@@ -15,17 +15,6 @@ import (
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
-// Operation names: pim.Error.Op and the "operation" metric label.
-const (
-	OpCreateRequest    = "createRequest"
-	OpGetRequest       = "getRequest"
-	OpFindRequests     = "findRequests"
-	OpCancelRequest    = "cancelRequest"
-	OpRemoveAssignment = "removeAssignment"
-	OpGetSchedule      = "getSchedule"
-	OpFindLiveSchedule = "findLiveSchedule"
-)
-
 // ForbiddenHint is added to every 403: Graph's own message rarely names the permission, and an
 // MFA requirement is a policy no application can meet.
 const ForbiddenHint = "the operator's app registration needs the Microsoft Graph application permission " +

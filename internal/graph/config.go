@@ -49,15 +49,7 @@ func AuthModes() []string {
 
 // ParseAuthMode validates a --graph-auth value; empty means workload-identity.
 func ParseAuthMode(s string) (AuthMode, error) {
-	if s == "" {
-		return AuthWorkloadIdentity, nil
-	}
-	for _, m := range AuthModes() {
-		if strings.EqualFold(s, m) {
-			return AuthMode(m), nil
-		}
-	}
-	return "", fmt.Errorf("invalid --graph-auth %q: must be one of %s", s, strings.Join(AuthModes(), ", "))
+	return parseChoice[AuthMode]("--graph-auth", s, AuthModes())
 }
 
 // Cloud is the Azure cloud the tenant lives in (--graph-cloud). It selects the Entra authority
@@ -75,16 +67,19 @@ const (
 func Clouds() []string { return []string{string(CloudPublic), string(CloudUSGov), string(CloudChina)} }
 
 // ParseCloud validates a --graph-cloud value; empty means public.
-func ParseCloud(s string) (Cloud, error) {
+func ParseCloud(s string) (Cloud, error) { return parseChoice[Cloud]("--graph-cloud", s, Clouds()) }
+
+// parseChoice finds a flag's value among its choices in any case; empty means the first.
+func parseChoice[T ~string](flag, s string, choices []string) (T, error) {
 	if s == "" {
-		return CloudPublic, nil
+		return T(choices[0]), nil
 	}
-	for _, c := range Clouds() {
+	for _, c := range choices {
 		if strings.EqualFold(s, c) {
-			return Cloud(c), nil
+			return T(c), nil
 		}
 	}
-	return "", fmt.Errorf("invalid --graph-cloud %q: must be one of %s", s, strings.Join(Clouds(), ", "))
+	return "", fmt.Errorf("invalid %s %q: must be one of %s", flag, s, strings.Join(choices, ", "))
 }
 
 // GraphBaseURL is the cloud's Graph v1.0 endpoint.

@@ -1,176 +1,80 @@
 package graph
 
 import (
-	"fmt"
 	"time"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
-// newAssignRequest builds the adminAssign body. The expiration's duration goes out as text in
-// the model's additional data (see formatDuration); SetDuration would send weeks.
-func newAssignRequest(in pim.CreateInput) (*models.PrivilegedAccessGroupAssignmentScheduleRequest, error) {
-	body, err := newRequestBody(models.ADMINASSIGN_SCHEDULEREQUESTACTIONS, in.Triple, in.Justification)
-	if err != nil {
-		return nil, err
-	}
-	if in.Ticket != nil {
-		ti := models.NewTicketInfo()
-		ti.SetTicketSystem(ptr(in.Ticket.System))
-		ti.SetTicketNumber(ptr(in.Ticket.Number))
-		body.SetTicketInfo(ti)
-	}
-	sched := models.NewRequestSchedule()
-	if in.Schedule.Start != nil {
-		sched.SetStartDateTime(ptr(in.Schedule.Start.UTC()))
-	}
-	exp := models.NewExpirationPattern()
-	x := in.Schedule.Expiration
-	switch x.Type {
-	case pim.ExpirationNone, "":
-		exp.SetTypeEscaped(ptr(models.NOEXPIRATION_EXPIRATIONPATTERNTYPE))
-	case pim.ExpirationAfterDateTime:
-		if x.EndDateTime == nil {
-			return nil, fmt.Errorf("expiration afterDateTime needs an end time")
-		}
-		exp.SetTypeEscaped(ptr(models.AFTERDATETIME_EXPIRATIONPATTERNTYPE))
-		exp.SetEndDateTime(ptr(x.EndDateTime.UTC()))
-	case pim.ExpirationAfterDuration:
-		d, err := formatDuration(x.Duration)
-		if err != nil {
-			return nil, fmt.Errorf("expiration afterDuration: %v", err)
-		}
-		exp.SetTypeEscaped(ptr(models.AFTERDURATION_EXPIRATIONPATTERNTYPE))
-		exp.SetAdditionalData(map[string]any{"duration": d})
-	default:
-		return nil, fmt.Errorf("unknown expiration type %q", x.Type)
-	}
-	sched.SetExpiration(exp)
-	body.SetScheduleInfo(sched)
-	return body, nil
-}
-
-// newRemoveRequest builds the adminRemove body: it names the assignment by its triple, not by a
-// request, and carries no schedule.
-func newRemoveRequest(t pim.Triple, justification string) (*models.PrivilegedAccessGroupAssignmentScheduleRequest, error) {
-	return newRequestBody(models.ADMINREMOVE_SCHEDULEREQUESTACTIONS, t, justification)
-}
-
-func newRequestBody(action models.ScheduleRequestActions, t pim.Triple, justification string) (*models.PrivilegedAccessGroupAssignmentScheduleRequest, error) {
-	if t.PrincipalID == "" || t.GroupID == "" {
-		return nil, fmt.Errorf("principalId and groupId are required")
-	}
-	access, err := accessToSDK(t.AccessID)
-	if err != nil {
-		return nil, err
-	}
-	body := models.NewPrivilegedAccessGroupAssignmentScheduleRequest()
-	body.SetAction(ptr(action))
-	body.SetPrincipalId(ptr(t.PrincipalID))
-	body.SetGroupId(ptr(t.GroupID))
-	body.SetAccessId(ptr(access))
-	if justification != "" {
-		body.SetJustification(ptr(justification))
-	}
-	return body, nil
-}
-
-// accessToSDK maps the access kind; unset means member, as DESIGN §3 has the operator send.
-func accessToSDK(a pim.AccessID) (models.PrivilegedAccessGroupRelationships, error) {
-	switch a {
-	case pim.AccessMember, "":
-		return models.MEMBER_PRIVILEGEDACCESSGROUPRELATIONSHIPS, nil
-	case pim.AccessOwner:
-		return models.OWNER_PRIVILEGEDACCESSGROUPRELATIONSHIPS, nil
-	default:
-		return 0, fmt.Errorf("unknown accessId %q", a)
-	}
-}
-
-func accessFromSDK(a *models.PrivilegedAccessGroupRelationships) pim.AccessID {
-	if a == nil {
-		return ""
-	}
-	switch *a {
-	case models.MEMBER_PRIVILEGEDACCESSGROUPRELATIONSHIPS:
-		return pim.AccessMember
-	case models.OWNER_PRIVILEGEDACCESSGROUPRELATIONSHIPS:
-		return pim.AccessOwner
-	default:
-		return ""
-	}
-}
-
-// requestFromSDK copies a request out of the SDK model; every getter may return nil.
-func requestFromSDK(m models.PrivilegedAccessGroupAssignmentScheduleRequestable) pim.Request {
+// request is the wire request in the operator's terms.
+func (w *wireRequest) request() pim.Request {
 	r := pim.Request{
-		ID:     deref(m.GetId()),
-		Status: pim.Status(deref(m.GetStatus())),
-		Triple: pim.Triple{
-			PrincipalID: deref(m.GetPrincipalId()),
-			GroupID:     deref(m.GetGroupId()),
-			AccessID:    accessFromSDK(m.GetAccessId()),
-		},
-		TargetScheduleID: deref(m.GetTargetScheduleId()),
-		Justification:    deref(m.GetJustification()),
-		Created:          utc(m.GetCreatedDateTime()),
-		Completed:        utc(m.GetCompletedDateTime()),
+		ID:               w.ID,
+		Status:           pim.Status(w.Status),
+		Action:           pim.Action(actions.normalize(w.Action)),
+		Triple:           triple(w.PrincipalID, w.GroupID, w.AccessID),
+		TargetScheduleID: w.TargetScheduleID,
+		Justification:    w.Justification,
+		Created:          w.CreatedDateTime.ptr(),
+		Completed:        w.CompletedDateTime.ptr(),
 	}
-	if a := m.GetAction(); a != nil && *a >= 0 && *a <= models.UNKNOWNFUTUREVALUE_SCHEDULEREQUESTACTIONS {
-		r.Action = pim.Action(a.String())
+	if t := w.TicketInfo; t != nil && (t.TicketSystem != "" || t.TicketNumber != "") {
+		r.Ticket = &pim.Ticket{System: t.TicketSystem, Number: t.TicketNumber}
 	}
-	if ti := m.GetTicketInfo(); ti != nil && (ti.GetTicketSystem() != nil || ti.GetTicketNumber() != nil) {
-		r.Ticket = &pim.Ticket{System: deref(ti.GetTicketSystem()), Number: deref(ti.GetTicketNumber())}
-	}
-	r.Schedule, r.Start, r.End = scheduleInfoFromSDK(m.GetScheduleInfo(), r.Created)
+	r.Schedule, r.Start, r.End = w.ScheduleInfo.window(r.Created)
 	return r
 }
 
-// scheduleFromSDK copies an assignment schedule out of the SDK model.
-func scheduleFromSDK(m models.PrivilegedAccessGroupAssignmentScheduleable) pim.Schedule {
+// schedule is the wire schedule or instance in the operator's terms.
+func (w *wireAccess) schedule() pim.Schedule {
 	s := pim.Schedule{
-		ID:     deref(m.GetId()),
-		Status: pim.Status(deref(m.GetStatus())),
-		Triple: pim.Triple{
-			PrincipalID: deref(m.GetPrincipalId()),
-			GroupID:     deref(m.GetGroupId()),
-			AccessID:    accessFromSDK(m.GetAccessId()),
-		},
-		Created: utc(m.GetCreatedDateTime()),
+		ID:             w.ID,
+		Status:         pim.Status(w.Status),
+		Triple:         triple(w.PrincipalID, w.GroupID, w.AccessID),
+		MemberType:     pim.MemberType(memberTypes.normalize(w.MemberType)),
+		AssignmentType: pim.AssignmentType(assignmentTypes.normalize(w.AssignmentType)),
+		CreatedUsing:   w.CreatedUsing,
+		Created:        w.CreatedDateTime.ptr(),
 	}
-	_, s.Start, s.End = scheduleInfoFromSDK(m.GetScheduleInfo(), s.Created)
+	if w.ScheduleInfo == nil && (!w.StartDateTime.IsZero() || !w.EndDateTime.IsZero()) {
+		// An instance: its window is already resolved to two times.
+		s.Start, s.End = w.StartDateTime.ptr(), w.EndDateTime.ptr()
+		return s
+	}
+	_, s.Start, s.End = w.ScheduleInfo.window(s.Created)
 	return s
 }
 
-// scheduleInfoFromSDK reads scheduleInfo and works out when the access starts and ends: End is
+func triple(principalID, groupID, accessID string) pim.Triple {
+	return pim.Triple{PrincipalID: principalID, GroupID: groupID, AccessID: pim.AccessID(accessIDs.normalize(accessID))}
+}
+
+// window reads scheduleInfo and works out when the access starts and ends: the end is
 // endDateTime, or start + duration, and nil for noExpiration. Without a startDateTime the
-// request's creation time stands in for the start, since Graph starts such a request at once.
-func scheduleInfoFromSDK(rs models.RequestScheduleable, created *time.Time) (info pim.ScheduleInfo, start, end *time.Time) {
+// creation time stands in for the start, since Graph starts such a request at once.
+func (w *wireSchedule) window(created *time.Time) (info pim.ScheduleInfo, start, end *time.Time) {
 	start = created
-	if rs == nil {
+	if w == nil {
 		return info, start, nil
 	}
-	if t := utc(rs.GetStartDateTime()); t != nil {
+	if t := w.StartDateTime.ptr(); t != nil {
 		info.Start, start = t, t
 	}
-	exp := rs.GetExpiration()
-	if exp == nil {
+	x := w.Expiration
+	if x == nil {
 		return info, start, nil
 	}
-	info.Expiration.EndDateTime = utc(exp.GetEndDateTime())
-	d, hasDuration := durationFromSDK(exp)
+	info.Expiration.EndDateTime = x.EndDateTime.ptr()
+	// A duration that does not parse is ignored rather than failing the whole answer: the
+	// access then has no known end, which never makes it look ended.
+	d, err := parseDuration(x.Duration)
+	hasDuration := err == nil
 	if hasDuration {
 		info.Expiration.Duration = d
 	}
-	switch t := exp.GetTypeEscaped(); {
-	case t != nil && *t == models.NOEXPIRATION_EXPIRATIONPATTERNTYPE:
-		info.Expiration.Type = pim.ExpirationNone
-	case t != nil && *t == models.AFTERDATETIME_EXPIRATIONPATTERNTYPE:
-		info.Expiration.Type = pim.ExpirationAfterDateTime
-	case t != nil && *t == models.AFTERDURATION_EXPIRATIONPATTERNTYPE:
-		info.Expiration.Type = pim.ExpirationAfterDuration
+	switch t := expirationTypes.normalize(x.Type); {
+	case t == string(pim.ExpirationNone), t == string(pim.ExpirationAfterDateTime), t == string(pim.ExpirationAfterDuration):
+		info.Expiration.Type = pim.ExpirationType(t)
 	case info.Expiration.EndDateTime != nil:
 		info.Expiration.Type = pim.ExpirationAfterDateTime
 	case hasDuration:
@@ -180,7 +84,6 @@ func scheduleInfoFromSDK(rs models.RequestScheduleable, created *time.Time) (inf
 	}
 	switch {
 	case info.Expiration.Type == pim.ExpirationNone:
-		end = nil
 	case info.Expiration.EndDateTime != nil:
 		end = info.Expiration.EndDateTime
 	case hasDuration && start != nil:
@@ -189,44 +92,4 @@ func scheduleInfoFromSDK(rs models.RequestScheduleable, created *time.Time) (inf
 	return info, start, end
 }
 
-// durationFromSDK prefers the raw text that repairingParseNodeFactory set aside, parsed
-// with our own parser; kiota's parsed value is only a fallback for bodies that bypassed it.
-func durationFromSDK(exp models.ExpirationPatternable) (time.Duration, bool) {
-	if raw, ok := exp.GetAdditionalData()[rawDurationKey]; ok {
-		var s string
-		switch v := raw.(type) {
-		case *string:
-			if v != nil {
-				s = *v
-			}
-		case string:
-			s = v
-		}
-		if d, err := parseDuration(s); err == nil {
-			return d, true
-		}
-		return 0, false
-	}
-	if iso := exp.GetDuration(); iso != nil {
-		if d, err := iso.ToDuration(); err == nil && d > 0 {
-			return d, true
-		}
-	}
-	return 0, false
-}
-
 func ptr[T any](v T) *T { return &v }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	return ptr(t.UTC())
-}

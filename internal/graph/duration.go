@@ -9,8 +9,8 @@ import (
 )
 
 // formatDuration writes d the way Graph accepts it: days and a time part, never weeks. kiota's
-// ISODuration.String() normalises 30 days to "P4W2D", which Graph rejects, so expirations go
-// out as text through the model's additional data instead. Sub-second parts are dropped: Graph
+// ISODuration.String() normalises 30 days to "P4W2D", which Graph rejects, so request bodies
+// are this package's own JSON (wire.go), never kiota's. Sub-second parts are dropped: Graph
 // schedules are not that fine.
 func formatDuration(d time.Duration) (string, error) {
 	secs := int64(d / time.Second)

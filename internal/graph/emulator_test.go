@@ -1,14 +1,29 @@
-package graph
+package graph_test
 
 import (
+	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pim-operator/pim-operator/internal/graph"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
+	"github.com/pim-operator/pim-operator/internal/graphtest"
 	"github.com/pim-operator/pim-operator/internal/pim"
+)
+
+var (
+	mustPimError = graph.MustPimError
+	ctxT         = graph.CtxT
+	sameTime     = graph.SameTime
+)
+
+const (
+	testPrincipal = graph.TestPrincipal
+	testGroup     = graph.TestGroup
+	testRequestID = graph.TestRequestID
 )
 
 // t0 is the emulator's fixed clock: it moves only when a test advances it.
@@ -16,15 +31,15 @@ var t0 = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 
 const testUID = "9d4b4f2e-1c2a-4e0b-8f3d-5a6b7c8d9e0f"
 
-func newEmulator(t *testing.T, opts graphemu.Options, mods ...func(*Config)) (*graphemu.Emulator, *Client) {
+// newEmulator serves an emulator on t0's fixed clock and returns the client of its
+// assignments; TestEmulatorKinds runs both kinds.
+func newEmulator(t *testing.T, opts graphemu.Options, mods ...func(*graph.Config)) (*graphemu.Emulator, pim.Client) {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return t0 }
 	}
-	emu := graphemu.New(opts)
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
-	return emu, newTestClient(t, srv.URL+"/v1.0", mods...)
+	env := graphtest.New(t, opts, mods...)
+	return env.Emulator, env.Client.For(pim.KindAssignment)
 }
 
 func assignInput(access pim.AccessID, start *time.Time, exp pim.Expiration) pim.CreateInput {
@@ -38,13 +53,104 @@ func assignInput(access pim.AccessID, start *time.Time, exp pim.Expiration) pim.
 
 var eightHours = pim.Expiration{Type: pim.ExpirationAfterDuration, Duration: 8 * time.Hour}
 
+func ptr[T any](v T) *T { return &v }
+
+// mustAssign creates an assignment of the test principal and group.
+func mustAssign(t *testing.T, c pim.Client, access pim.AccessID, start *time.Time, exp pim.Expiration) *pim.Request {
+	t.Helper()
+	r, err := c.Assign(ctxT(t), assignInput(access, start, exp))
+	if err != nil {
+		t.Fatalf("assign: %v", err)
+	}
+	return r
+}
+
+// wantGraphError checks a failure's class and Graph's code, and that it carries Graph's
+// request-id.
+func wantGraphError(t *testing.T, err error, class pim.ErrorClass, code string) *pim.Error {
+	t.Helper()
+	pe := mustPimError(t, err, class)
+	if pe.Code != code || pe.RequestID == "" {
+		t.Errorf("got %+v, want code %s and a request-id", pe, code)
+	}
+	return pe
+}
+
+// wantCalls checks how often the emulator received an operation (with this action, if any).
+func wantCalls(t *testing.T, emu *graphemu.Emulator, op, action string, want int) {
+	t.Helper()
+	n := emu.CountCalls(op)
+	if action != "" {
+		n = emu.CountCallsWithAction(op, action)
+	}
+	if n != want {
+		t.Fatalf("%s %s received %d times, want %d", op, action, n, want)
+	}
+}
+
+// wantLive checks the ids of the triple's live schedules, newest first.
+func wantLive(t *testing.T, c pim.Client, tr pim.Triple, want ...string) {
+	t.Helper()
+	live, err := c.FindLiveSchedules(ctxT(t), tr)
+	if err != nil {
+		t.Fatalf("FindLiveSchedules: %v", err)
+	}
+	var ids []string
+	for _, s := range live {
+		ids = append(ids, s.ID)
+	}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("live schedules %v, want %v", ids, want)
+	}
+}
+
+// One life per kind, in both spellings the emulator can answer enums in: create, read back,
+// find, the schedule and its fields, then removal. The code path is the same; only the URLs
+// differ.
+func TestEmulatorKinds(t *testing.T) {
+	for _, k := range pim.Kinds() {
+		for _, capitalized := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s capitalized=%v", k, capitalized), func(t *testing.T) {
+				env := graphtest.New(t, graphemu.Options{Now: func() time.Time { return t0 }, CapitalizedMemberTypes: capitalized, MinActiveAge: -1})
+				c := env.Client.For(k)
+				ctx := ctxT(t)
+				r := mustAssign(t, c, pim.AccessOwner, nil, eightHours)
+				if got, err := c.GetRequest(ctx, r.ID); err != nil || got.ID != r.ID || !got.End.Equal(t0.Add(8*time.Hour)) {
+					t.Fatalf("get: %+v, %v", got, err)
+				}
+				if found, err := c.FindRequests(ctx, testPrincipal, testGroup); err != nil || len(found) != 1 || found[0].ID != r.ID {
+					t.Fatalf("find: %+v, %v", found, err)
+				}
+				s, err := c.GetSchedule(ctx, r.TargetScheduleID)
+				if err != nil {
+					t.Fatalf("schedule: %v", err)
+				}
+				wantAssignment := pim.AssignmentTypeAssigned
+				if k == pim.KindEligibility {
+					wantAssignment = "" // eligibility schedules have no assignmentType
+				}
+				if s.MemberType != pim.MemberTypeDirect || s.AssignmentType != wantAssignment || s.CreatedUsing != r.ID || s.Triple != r.Triple {
+					t.Errorf("schedule %+v", s)
+				}
+				wantLive(t, c, r.Triple, r.TargetScheduleID)
+				if _, err := c.Remove(ctx, r.Triple, "done"); err != nil {
+					t.Fatalf("remove: %v", err)
+				}
+				wantLive(t, c, r.Triple)
+				for _, other := range pim.Kinds() {
+					if other != k {
+						wantLive(t, env.Client.For(other), r.Triple)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestEmulatorCreateNowGetFindAndSchedule(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-	if err != nil {
-		t.Fatalf("create: %v", err)
-	}
+	r := mustAssign(t, c, pim.AccessMember, nil, eightHours)
 	if r.Status != pim.StatusProvisioned || r.Action != pim.ActionAdminAssign || r.ID == "" ||
 		r.TargetScheduleID != testGroup+"_member_"+r.ID || !pim.HasMarker(r.Justification, testUID) ||
 		r.Ticket == nil || r.Ticket.Number != "OPS-7" {
@@ -70,13 +176,8 @@ func TestEmulatorCreateNowGetFindAndSchedule(t *testing.T) {
 	if err != nil || s.ID != r.TargetScheduleID || s.Status != pim.StatusProvisioned || s.End == nil || !s.End.Equal(*r.End) {
 		t.Fatalf("schedule: %+v, %v", s, err)
 	}
-	live, err := c.FindLiveSchedule(ctx, r.Triple)
-	if err != nil || live == nil || live.ID != r.TargetScheduleID {
-		t.Fatalf("live schedule: %+v, %v", live, err)
-	}
-	if other, err := c.FindLiveSchedule(ctx, pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: pim.AccessOwner}); err != nil || other != nil {
-		t.Fatalf("owner schedule: %+v, %v", other, err)
-	}
+	wantLive(t, c, r.Triple, r.TargetScheduleID)
+	wantLive(t, c, pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: pim.AccessOwner})
 }
 
 func TestEmulatorExpirationsOnTheWire(t *testing.T) {
@@ -95,10 +196,7 @@ func TestEmulatorExpirationsOnTheWire(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			emu, c := newEmulator(t, graphemu.Options{})
-			r, err := c.CreateAssignment(ctxT(t), assignInput(pim.AccessOwner, nil, tc.exp))
-			if err != nil {
-				t.Fatalf("create: %v", err)
-			}
+			r := mustAssign(t, c, pim.AccessOwner, nil, tc.exp)
 			if !sameTime(r.End, tc.wantEnd) {
 				t.Errorf("End = %v, want %v", r.End, tc.wantEnd)
 			}
@@ -117,62 +215,47 @@ func TestEmulatorFutureStartIsGrantedAndCancels(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
 	start := t0.Add(time.Hour)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, &start, pim.Expiration{Type: pim.ExpirationAfterDuration, Duration: 720 * time.Hour}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustAssign(t, c, pim.AccessMember, &start, pim.Expiration{Type: pim.ExpirationAfterDuration, Duration: 720 * time.Hour})
 	if r.Status != pim.StatusGranted || !r.Start.Equal(start) || !r.End.Equal(start.Add(720*time.Hour)) {
 		t.Fatalf("created %+v (start %v end %v)", r, r.Start, r.End)
 	}
-	if live, err := c.FindLiveSchedule(ctx, r.Triple); err != nil || live == nil || live.ID != r.TargetScheduleID {
-		t.Fatalf("a Granted assignment's schedule should count as live: %+v, %v", live, err)
-	}
-	if err := c.CancelRequest(ctx, r.ID); err != nil {
+	// A Granted assignment's schedule counts as live.
+	wantLive(t, c, r.Triple, r.TargetScheduleID)
+	if err := c.Cancel(ctx, r.ID); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
 	got, err := c.GetRequest(ctx, r.ID)
 	if err != nil || got.Status != pim.StatusCanceled {
 		t.Fatalf("after cancel: %+v, %v", got, err)
 	}
-	if live, err := c.FindLiveSchedule(ctx, r.Triple); err != nil || live != nil {
-		t.Fatalf("after cancel, live schedule %+v, %v", live, err)
-	}
+	wantLive(t, c, r.Triple)
 	_, err = c.GetSchedule(ctx, r.TargetScheduleID)
 	mustPimError(t, err, pim.ClassNotFound)
-	if n := emu.CountCalls(graphemu.OpCancelRequest); n != 1 {
-		t.Errorf("%d cancel calls", n)
-	}
+	wantCalls(t, emu, graphemu.OpCancelRequest, "", 1)
 }
 
 func TestEmulatorCancelErrors(t *testing.T) {
 	_, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pe := mustPimError(t, c.CancelRequest(ctx, r.ID), pim.ClassNotCancellable)
+	r := mustAssign(t, c, pim.AccessMember, nil, eightHours)
+	pe := mustPimError(t, c.Cancel(ctx, r.ID), pim.ClassNotCancellable)
 	if pe.HTTPStatus != 400 || pe.RequestID == "" || pe.Message == "" {
 		t.Errorf("cancel of a provisioned request: %+v", pe)
 	}
-	mustPimError(t, c.CancelRequest(ctx, "0f0f0f0f-0000-0000-0000-000000000000"), pim.ClassNotFound)
+	mustPimError(t, c.Cancel(ctx, "0f0f0f0f-0000-0000-0000-000000000000"), pim.ClassNotFound)
 }
 
 func TestEmulatorRemove(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, pim.Expiration{Type: pim.ExpirationNone}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.RemoveAssignment(ctx, r.Triple, "done")
-	pe := mustPimError(t, err, pim.ClassTransient)
-	if pe.Code != pim.CodeActiveDurationTooShort || pe.HTTPStatus != 400 || pe.RequestID == "" {
+	r := mustAssign(t, c, pim.AccessMember, nil, pim.Expiration{Type: pim.ExpirationNone})
+	_, err := c.Remove(ctx, r.Triple, "done")
+	if pe := wantGraphError(t, err, pim.ClassTransient, pim.CodeActiveDurationTooShort); pe.HTTPStatus != 400 {
 		t.Errorf("too young: %+v", pe)
 	}
 
 	emu.Advance(6 * time.Minute)
-	rm, err := c.RemoveAssignment(ctx, r.Triple, "done")
+	rm, err := c.Remove(ctx, r.Triple, "done")
 	if err != nil {
 		t.Fatalf("remove: %v", err)
 	}
@@ -183,51 +266,33 @@ func TestEmulatorRemove(t *testing.T) {
 	if err != nil || orig.Status != pim.StatusProvisioned {
 		t.Errorf("original request after removal: %+v, %v (Graph leaves it Provisioned)", orig, err)
 	}
-	if live, err := c.FindLiveSchedule(ctx, r.Triple); err != nil || live != nil {
-		t.Errorf("live schedule after removal: %+v, %v", live, err)
-	}
+	wantLive(t, c, r.Triple)
 
-	_, err = c.RemoveAssignment(ctx, r.Triple, "again")
-	pe = mustPimError(t, err, pim.ClassAlreadyGone)
-	if pe.Code != pim.CodeRoleAssignmentDoesNotExist {
-		t.Errorf("nothing live: %+v", pe)
-	}
+	_, err = c.Remove(ctx, r.Triple, "again")
+	wantGraphError(t, err, pim.ClassAlreadyGone, pim.CodeRoleAssignmentDoesNotExist)
 }
 
 func TestEmulatorDuplicateAndPending(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
-	if _, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours)); err != nil {
-		t.Fatal(err)
-	}
-	_, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-	pe := mustPimError(t, err, pim.ClassAssignmentExists)
-	if pe.Code != pim.CodeRoleAssignmentExists || pe.RequestID == "" {
-		t.Errorf("duplicate: %+v", pe)
-	}
+	mustAssign(t, c, pim.AccessMember, nil, eightHours)
+	_, err := c.Assign(ctx, assignInput(pim.AccessMember, nil, eightHours))
+	wantGraphError(t, err, pim.ClassAssignmentExists, pim.CodeRoleAssignmentExists)
 
 	emu.SetProvisioningDelay(time.Minute)
-	if _, err := c.CreateAssignment(ctx, assignInput(pim.AccessOwner, nil, eightHours)); err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.CreateAssignment(ctx, assignInput(pim.AccessOwner, nil, eightHours))
-	pe = mustPimError(t, err, pim.ClassTransient)
-	if pe.Code != pim.CodePendingRoleAssignmentRequest {
-		t.Errorf("pending: %+v", pe)
-	}
+	mustAssign(t, c, pim.AccessOwner, nil, eightHours)
+	_, err = c.Assign(ctx, assignInput(pim.AccessOwner, nil, eightHours))
+	wantGraphError(t, err, pim.ClassTransient, pim.CodePendingRoleAssignmentRequest)
 }
 
 func TestEmulatorPurgedRequest(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustAssign(t, c, pim.AccessMember, nil, eightHours)
 	if err := emu.Purge(r.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.GetRequest(ctx, r.ID)
+	_, err := c.GetRequest(ctx, r.ID)
 	pe := mustPimError(t, err, pim.ClassNotFound)
 	if pe.HTTPStatus != 404 || pe.RequestID == "" {
 		t.Errorf("purged: %+v", pe)
@@ -242,10 +307,7 @@ func TestEmulatorPurgedRequest(t *testing.T) {
 func TestEmulatorListIsEventuallyConsistent(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{ListLag: 10 * time.Second})
 	ctx := ctxT(t)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustAssign(t, c, pim.AccessMember, nil, eightHours)
 	found, err := c.FindRequests(ctx, testPrincipal, testGroup)
 	if err != nil || len(found) != 0 {
 		t.Fatalf("within the lag: %+v, %v", found, err)
@@ -264,31 +326,22 @@ func TestEmulatorWritesAreSentOnce(t *testing.T) {
 			emu, c := newEmulator(t, graphemu.Options{MinActiveAge: -1})
 			ctx := ctxT(t)
 			emu.AddFault(graphemu.Fault{Operation: graphemu.OpCreateRequest, Action: "adminAssign", Status: status, RetryAfter: time.Second, Count: 1})
-			_, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
+			_, err := c.Assign(ctx, assignInput(pim.AccessMember, nil, eightHours))
 			pe := mustPimError(t, err, pim.ClassThrottled)
 			if pe.RetryAfter != time.Second || pe.HTTPStatus != status {
 				t.Errorf("create: %+v", pe)
 			}
-			if n := emu.CountCallsWithAction(graphemu.OpCreateRequest, "adminAssign"); n != 1 {
-				t.Fatalf("adminAssign sent %d times, want 1", n)
-			}
+			wantCalls(t, emu, graphemu.OpCreateRequest, "adminAssign", 1)
 
-			r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustAssign(t, c, pim.AccessMember, nil, eightHours)
 			emu.AddFault(graphemu.Fault{Operation: graphemu.OpCreateRequest, Action: "adminRemove", Status: status, RetryAfter: time.Second, Count: 1})
-			_, err = c.RemoveAssignment(ctx, r.Triple, "x")
+			_, err = c.Remove(ctx, r.Triple, "x")
 			mustPimError(t, err, pim.ClassThrottled)
-			if n := emu.CountCallsWithAction(graphemu.OpCreateRequest, "adminRemove"); n != 1 {
-				t.Fatalf("adminRemove sent %d times, want 1", n)
-			}
+			wantCalls(t, emu, graphemu.OpCreateRequest, "adminRemove", 1)
 
 			emu.AddFault(graphemu.Fault{Operation: graphemu.OpCancelRequest, Status: status, RetryAfter: time.Second, Count: 1})
-			mustPimError(t, c.CancelRequest(ctx, r.ID), pim.ClassThrottled)
-			if n := emu.CountCalls(graphemu.OpCancelRequest); n != 1 {
-				t.Fatalf("cancel sent %d times, want 1", n)
-			}
+			mustPimError(t, c.Cancel(ctx, r.ID), pim.ClassThrottled)
+			wantCalls(t, emu, graphemu.OpCancelRequest, "", 1)
 		})
 	}
 }
@@ -297,10 +350,7 @@ func TestEmulatorWritesAreSentOnce(t *testing.T) {
 func TestEmulatorReadsAreRetried(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
-	r, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustAssign(t, c, pim.AccessMember, nil, eightHours)
 	for _, status := range []int{429, 503} {
 		emu.ResetCalls()
 		emu.AddFault(graphemu.Fault{Operation: graphemu.OpGetRequest, Status: status, RetryAfter: time.Second, Count: 1})
@@ -308,9 +358,7 @@ func TestEmulatorReadsAreRetried(t *testing.T) {
 		if err != nil || got.ID != r.ID {
 			t.Fatalf("%d: %+v, %v", status, got, err)
 		}
-		if n := emu.CountCalls(graphemu.OpGetRequest); n != 2 {
-			t.Fatalf("%d: GET sent %d times, want 2", status, n)
-		}
+		wantCalls(t, emu, graphemu.OpGetRequest, "", 2)
 	}
 }
 
@@ -320,14 +368,12 @@ func TestEmulatorDropAfterApply(t *testing.T) {
 	emu, c := newEmulator(t, graphemu.Options{})
 	ctx := ctxT(t)
 	emu.AddFault(graphemu.Fault{Operation: graphemu.OpCreateRequest, DropAfterApply: true, Count: 1})
-	_, err := c.CreateAssignment(ctx, assignInput(pim.AccessMember, nil, eightHours))
+	_, err := c.Assign(ctx, assignInput(pim.AccessMember, nil, eightHours))
 	pe := mustPimError(t, err, pim.ClassTransient)
 	if pe.HTTPStatus != 0 || pe.Detail == "" {
 		t.Errorf("dropped: %+v", pe)
 	}
-	if n := emu.CountCalls(graphemu.OpCreateRequest); n != 1 {
-		t.Fatalf("create sent %d times", n)
-	}
+	wantCalls(t, emu, graphemu.OpCreateRequest, "", 1)
 	found, err := c.FindRequests(ctx, testPrincipal, testGroup)
 	if err != nil || len(found) != 1 || !pim.HasMarker(found[0].Justification, testUID) {
 		t.Fatalf("find after drop: %+v, %v", found, err)
@@ -353,9 +399,9 @@ func TestEmulatorOddBodies(t *testing.T) {
 }
 
 func TestEmulatorRequiresTheBearerToken(t *testing.T) {
-	emu, c := newEmulator(t, graphemu.Options{RequireToken: "fake-token"}, func(c *Config) {
-		c.Auth = AuthWorkloadIdentity
-		c.Credential = &fakeCred{}
+	emu, c := newEmulator(t, graphemu.Options{RequireToken: "fake-token"}, func(c *graph.Config) {
+		c.Auth = graph.AuthWorkloadIdentity
+		c.Credential = &graph.FakeCred{}
 	})
 	ctx := ctxT(t)
 	if _, err := c.FindRequests(ctx, testPrincipal, testGroup); err != nil {

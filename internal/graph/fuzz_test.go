@@ -4,10 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	jsonser "github.com/microsoft/kiota-serialization-json-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
@@ -18,11 +14,10 @@ var allClasses = map[pim.ErrorClass]bool{
 }
 
 // FuzzClassify feeds arbitrary statuses, bodies and headers through the production error path
-// (classifyResponse), through the SDK's own ODataError parsing plus sdkErrorFields (the
-// fallback path), and through the response repair every success body passes. None may panic,
-// and every failure must get a class.
+// (classifyResponse) and the same bodies through the decoding every success body passes. None
+// may panic, and every failure must get a class.
 func FuzzClassify(f *testing.F) {
-	ops := []string{OpCreateRequest, OpGetRequest, OpFindRequests, OpCancelRequest, OpRemoveAssignment, OpGetSchedule, OpFindLiveSchedule}
+	ops := []string{OpCreateRequest, OpGetRequest, OpFindRequests, OpCancelRequest, OpRemoveAccess, OpGetSchedule, OpFindLiveSchedules}
 	seeds := []struct {
 		status      int
 		body        string
@@ -42,6 +37,8 @@ func FuzzClassify(f *testing.F) {
 		{0, "\xff\xfe\x00", "application/octet-stream", "NaN"},
 		{200, `{"value":[{"scheduleInfo":{"expiration":{"duration":"P4W2D","endDateTime":"2025-01-01T10:00:00"}}}]}`, "application/json", ""},
 		{201, `{"scheduleInfo":{"expiration":{"duration":12}},"createdDateTime":"x"}`, "application/json", ""},
+		{200, `{"value":{"id":"i","startDateTime":"2020-08-27T18:58:35.967Z","endDateTime":null,"memberType":"Direct"}}`, "application/json", ""},
+		{200, `{"value":[null,{"status":"Provisioned","accessId":"Member","createdDateTime":"2025-01-01T10:00:00.1234567"}]}`, "application/json", ""},
 	}
 	for i, s := range seeds {
 		f.Add(s.status, ops[i%len(ops)], []byte(s.body), s.contentType, s.retryAfter)
@@ -59,29 +56,16 @@ func FuzzClassify(f *testing.F) {
 		}
 		_ = e.Error()
 
-		// The SDK's parse of the same body, read the way toError's fallback reads it.
-		if node, err := jsonser.NewJsonParseNode(body); err == nil && node != nil {
-			if v, err := node.GetObjectValue(odataerrors.CreateODataErrorFromDiscriminatorValue); err == nil && v != nil {
-				if oe, ok := v.(*odataerrors.ODataError); ok {
-					oe.SetStatusCode(status)
-					pe := toError(op, oe, nil)
-					if pe == nil || !allClasses[pe.Class] {
-						t.Fatalf("toError(ODataError from %q) = %+v", body, pe)
-					}
-					_ = pe.Error()
-				}
-			}
+		// The decoding every success body passes, and the conversion to pim types: a body
+		// that does not decode is an error, never a panic.
+		if w, err := decodeEntity[wireRequest]("request", body); err == nil {
+			_ = w.request()
 		}
-
-		// The repair applied to every JSON answer, then the SDK models it feeds.
-		_ = repairResponseJSON(body)
-		factory := &repairingParseNodeFactory{json: jsonser.NewJsonParseNodeFactory()}
-		if node, err := factory.GetRootParseNode("application/json", body); err == nil && node != nil {
-			if v, err := node.GetObjectValue(models.CreatePrivilegedAccessGroupAssignmentScheduleRequestFromDiscriminatorValue); err == nil && v != nil {
-				if m, ok := v.(models.PrivilegedAccessGroupAssignmentScheduleRequestable); ok {
-					_ = requestFromSDK(m)
-				}
-			}
+		if w, err := decodeEntity[wireAccess]("schedule", body); err == nil {
+			_ = w.schedule()
+		}
+		if p, err := decodePage[wireAccess]("schedule", body); err == nil {
+			_ = liveSchedules(p.Value, pim.AccessMember)
 		}
 	})
 }

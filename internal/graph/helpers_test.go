@@ -74,6 +74,18 @@ func (r *recorder) count(method string) int {
 	return n
 }
 
+// paths are the collections the SDK addresses for each kind.
+var paths = map[pim.Kind]struct{ requests, schedules string }{
+	pim.KindAssignment: {
+		"/v1.0/identityGovernance/privilegedAccess/group/assignmentScheduleRequests",
+		"/v1.0/identityGovernance/privilegedAccess/group/assignmentSchedules",
+	},
+	pim.KindEligibility: {
+		"/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests",
+		"/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules",
+	},
+}
+
 // newTestClient builds a client for a loopback test server with its own metrics registry.
 func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) *Client {
 	t.Helper()

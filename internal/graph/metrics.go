@@ -25,14 +25,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pim_operator_graph_requests_total",
-		Help: "Microsoft Graph calls by operation and outcome (success, or the error class).",
-	}, []string{"operation", "outcome"})
+		Help: "Microsoft Graph calls by kind (assignment, eligibility), operation and outcome (success, or the error class).",
+	}, []string{"kind", "operation", "outcome"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "pim_operator_graph_request_duration_seconds",
 		Help: "Duration of Microsoft Graph calls, including the SDK's retries of GETs.",
 		// Up to a minute: a GET may wait out a short Retry-After inside the call.
 		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
-	}, []string{"operation"})
+	}, []string{"kind", "operation"})
 	var err error
 	if requests, err = register(reg, requests); err != nil {
 		return nil, err
@@ -58,11 +58,11 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, nil
 }
 
-func (m *metrics) observe(op string, start time.Time, err *pim.Error) {
+func (m *metrics) observe(kind pim.Kind, op string, start time.Time, err *pim.Error) {
 	outcome := OutcomeSuccess
 	if err != nil {
 		outcome = string(err.Class)
 	}
-	m.requests.WithLabelValues(op, outcome).Inc()
-	m.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	m.requests.WithLabelValues(string(kind), op, outcome).Inc()
+	m.duration.WithLabelValues(string(kind), op).Observe(time.Since(start).Seconds())
 }

@@ -26,17 +26,20 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	c := newTestClient(t, rec.baseURL(), func(c *Config) { c.Registerer = reg })
 	ctx := ctxT(t)
-	if _, err := c.FindRequests(ctx, testPrincipal, testGroup); err != nil {
+	if _, err := c.For(pim.KindAssignment).FindRequests(ctx, testPrincipal, testGroup); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.CreateAssignment(ctx, pim.CreateInput{Triple: pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup}})
+	_, err := c.For(pim.KindEligibility).Assign(ctx, pim.CreateInput{Triple: pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: pim.AccessMember}})
 	mustPimError(t, err, pim.ClassThrottled)
+	// Refused before sending: no Graph call, so not counted.
+	_, err = c.For(pim.KindEligibility).GetSchedule(ctx, "")
+	mustPimError(t, err, pim.ClassUserFixable)
 
 	want := `
-# HELP pim_operator_graph_requests_total Microsoft Graph calls by operation and outcome (success, or the error class).
+# HELP pim_operator_graph_requests_total Microsoft Graph calls by kind (assignment, eligibility), operation and outcome (success, or the error class).
 # TYPE pim_operator_graph_requests_total counter
-pim_operator_graph_requests_total{operation="createRequest",outcome="Throttled"} 1
-pim_operator_graph_requests_total{operation="findRequests",outcome="success"} 1
+pim_operator_graph_requests_total{kind="assignment",operation="findRequests",outcome="success"} 1
+pim_operator_graph_requests_total{kind="eligibility",operation="createRequest",outcome="Throttled"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pim_operator_graph_requests_total"); err != nil {
 		t.Error(err)
@@ -57,7 +60,7 @@ func TestMetricsDefaultToControllerRuntimeRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.metrics.requests.WithLabelValues(OpGetRequest, OutcomeSuccess).Add(0)
+	c.metrics.requests.WithLabelValues(string(pim.KindAssignment), OpGetRequest, OutcomeSuccess).Add(0)
 	mfs, err := crmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -79,18 +82,19 @@ func TestConcurrentUse(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		case r.Method == http.MethodPost:
 			createAnswer(0, r, w)
-		case strings.HasSuffix(r.URL.Path, "assignmentScheduleRequests"):
+		case strings.HasSuffix(r.URL.Path, "ScheduleRequests"):
 			writeJSON(w, 200, `{"value":[`+requestJSON("r1", "Provisioned", `{"expiration":{"type":"afterDuration","duration":"PT8H"}}`)+`]}`)
 		default:
 			writeJSON(w, 200, requestJSON(testRequestID, "Provisioned", `{"expiration":{"type":"afterDuration","duration":"P30D"}}`))
 		}
 	})
-	c := newTestClient(t, rec.baseURL())
+	g := newTestClient(t, rec.baseURL())
 	ctx := ctxT(t)
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Go(func() {
 			for j := range 10 {
+				c := g.For(pim.Kinds()[j%2])
 				var err error
 				switch (i + j) % 4 {
 				case 0:
@@ -98,7 +102,7 @@ func TestConcurrentUse(t *testing.T) {
 				case 1:
 					_, err = c.FindRequests(ctx, testPrincipal, testGroup)
 				case 2:
-					err = c.CancelRequest(ctx, testRequestID)
+					err = c.Cancel(ctx, testRequestID)
 				case 3:
 					err = runOp(ctx, c, OpCreateRequest)
 				}

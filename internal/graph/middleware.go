@@ -84,9 +84,9 @@ func retryOptions(s *settings) khttp.RetryHandlerOptions {
 // maxBody bounds what is buffered of one response; Graph's PIM answers are a few KiB.
 const maxBody = 16 << 20
 
-// exchange is what the transport saw of one call's last attempt. The request adapter keeps
-// only part of it (an HTML error page loses even the status), so failures are classified from
-// this record instead of from the SDK's error value.
+// exchange is what the transport saw of one call's last attempt. Without error mappings the
+// request adapter reports a failure with its status and headers but not its body, so failures
+// are classified from this record instead of from the SDK's error value.
 type exchange struct {
 	attempts int
 	status   int

@@ -14,8 +14,7 @@ import (
 func getOne(t *testing.T, body string) *pim.Request {
 	t.Helper()
 	rec := newRecorder(t, func(_ int, _ *http.Request, w http.ResponseWriter) { writeJSON(w, http.StatusOK, body) })
-	c := newTestClient(t, rec.baseURL())
-	r, err := c.GetRequest(ctxT(t), testRequestID)
+	r, err := newTestClient(t, rec.baseURL()).For(pim.KindAssignment).GetRequest(ctxT(t), testRequestID)
 	if err != nil {
 		t.Fatalf("GetRequest: %v", err)
 	}
@@ -90,7 +89,7 @@ func sameTime(a, b *time.Time) bool {
 
 func TestRequestConversionKeepsUnknownValuesAndTicket(t *testing.T) {
 	body := strings.Replace(requestJSON(testRequestID, "SomethingNew", `{"expiration":{"type":"noExpiration"}}`), `"action":"adminAssign"`, `"action":"adminUpdate"`, 1)
-	body = strings.Replace(body, `"accessId":"member"`, `"accessId":"unknownFutureValue","ticketInfo":{"ticketNumber":"42","ticketSystem":"SNOW"}`, 1)
+	body = strings.Replace(body, `"accessId":"member"`, `"accessId":"unknownFutureValue","ticketInfo":{"ticketNumber":"42","ticketSystem":"SNOW"},"futureProperty":{"x":[1]}`, 1)
 	r := getOne(t, body)
 	if r.Status != "SomethingNew" || r.Action != "adminUpdate" || r.Triple.AccessID != "" {
 		t.Errorf("got status %q action %q access %q", r.Status, r.Action, r.Triple.AccessID)
@@ -105,16 +104,15 @@ func TestFindRequestsFollowsNextLink(t *testing.T) {
 	rec = newRecorder(t, func(n int, r *http.Request, w http.ResponseWriter) {
 		switch n {
 		case 1:
-			writeJSON(w, http.StatusOK, `{"value":[`+requestJSON("r1", "Provisioned", `null`)+`],"@odata.nextLink":"`+rec.baseURL()+`/identityGovernance/privilegedAccess/group/assignmentScheduleRequests?$skiptoken=abc"}`)
+			writeJSON(w, http.StatusOK, `{"value":[`+requestJSON("r1", "Provisioned", `null`)+`],"@odata.nextLink":"`+rec.srv.URL+paths[pim.KindEligibility].requests+`?$skiptoken=abc"}`)
 		default:
-			if r.URL.Query().Get("$skiptoken") != "abc" {
+			if r.URL.Query().Get("$skiptoken") != "abc" || r.URL.Path != paths[pim.KindEligibility].requests {
 				t.Errorf("second page query %q", r.URL.RawQuery)
 			}
 			writeJSON(w, http.StatusOK, `{"value":[`+requestJSON("r2", "Revoked", `null`)+`,null]}`)
 		}
 	})
-	c := newTestClient(t, rec.baseURL())
-	got, err := c.FindRequests(ctxT(t), testPrincipal, testGroup)
+	got, err := newTestClient(t, rec.baseURL()).For(pim.KindEligibility).FindRequests(ctxT(t), testPrincipal, testGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,74 +121,73 @@ func TestFindRequestsFollowsNextLink(t *testing.T) {
 	}
 }
 
-func TestFindRequestsStopsOnEndlessPaging(t *testing.T) {
+func TestListsStopOnEndlessPaging(t *testing.T) {
 	var rec *recorder
 	rec = newRecorder(t, func(n int, _ *http.Request, w http.ResponseWriter) {
-		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"value":[],"@odata.nextLink":"%s/identityGovernance/privilegedAccess/group/assignmentScheduleRequests?$skiptoken=%d"}`, rec.baseURL(), n))
+		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"value":[],"@odata.nextLink":"%s%s?$skiptoken=%d"}`, rec.srv.URL, paths[pim.KindAssignment].schedules, n))
 	})
-	c := newTestClient(t, rec.baseURL())
-	_, err := c.FindRequests(ctxT(t), testPrincipal, testGroup)
+	_, err := newTestClient(t, rec.baseURL()).For(pim.KindAssignment).FindLiveSchedules(ctxT(t), pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: pim.AccessMember})
 	mustPimError(t, err, pim.ClassTransient)
 	if n := len(rec.seen()); n != maxPages {
 		t.Errorf("%d pages fetched, want %d", n, maxPages)
 	}
 }
 
+// scheduleJSON is an assignment schedule as Graph lists it, eight hours from its start.
 func scheduleJSON(id, access, status, assignmentType, memberType, created string) string {
 	return `{"id":"` + id + `","accessId":"` + access + `","status":"` + status + `","assignmentType":"` + assignmentType +
-		`","memberType":"` + memberType + `","principalId":"` + testPrincipal + `","groupId":"` + testGroup +
+		`","memberType":"` + memberType + `","principalId":"` + testPrincipal + `","groupId":"` + testGroup + `","createdUsing":"r-` + id +
 		`","createdDateTime":"` + created + `","scheduleInfo":{"startDateTime":"2025-01-01T10:00:00Z","expiration":{"type":"afterDuration","duration":"PT8H"}}}`
 }
 
-func TestFindLiveSchedulePicks(t *testing.T) {
+func TestFindLiveSchedules(t *testing.T) {
+	day := func(d int) string { return fmt.Sprintf("2025-01-%02dT10:00:00Z", d) }
 	for _, tc := range []struct {
 		name   string
 		value  []string
 		access pim.AccessID
-		want   string
+		want   []string
 	}{
-		{"none", nil, pim.AccessMember, ""},
-		{"only the other access kind", []string{scheduleJSON("s-owner", "owner", "Provisioned", "assigned", "direct", "2025-01-01T10:00:00Z")}, pim.AccessMember, ""},
+		{"none", nil, pim.AccessMember, nil},
+		{"only the other access kind", []string{scheduleJSON("s-owner", "owner", "Provisioned", "assigned", "direct", day(1))}, pim.AccessMember, nil},
 		{"ended ones are not live", []string{
-			scheduleJSON("s-revoked", "member", "Revoked", "assigned", "direct", "2025-01-01T10:00:00Z"),
-			scheduleJSON("s-canceled", "member", "Canceled", "assigned", "direct", "2025-01-01T10:00:00Z"),
-		}, pim.AccessMember, ""},
-		{"granted counts as live", []string{scheduleJSON("s-granted", "member", "Granted", "assigned", "direct", "2025-01-01T10:00:00Z")}, pim.AccessMember, "s-granted"},
-		{"assigned beats activated", []string{
-			scheduleJSON("s-activated", "member", "Provisioned", "activated", "direct", "2025-01-02T10:00:00Z"),
-			scheduleJSON("s-assigned", "member", "Provisioned", "assigned", "direct", "2025-01-01T10:00:00Z"),
-		}, pim.AccessMember, "s-assigned"},
-		{"direct beats inherited", []string{
-			scheduleJSON("s-group", "member", "Provisioned", "assigned", "group", "2025-01-02T10:00:00Z"),
-			scheduleJSON("s-direct", "member", "Provisioned", "assigned", "direct", "2025-01-01T10:00:00Z"),
-		}, pim.AccessMember, "s-direct"},
-		{"enums capitalised as in Graph's examples", []string{
-			scheduleJSON("s-activated", "Member", "Provisioned", "Activated", "Direct", "2025-01-02T10:00:00Z"),
-			scheduleJSON("s-assigned", "Member", "Provisioned", "Assigned", "Direct", "2025-01-01T10:00:00Z"),
-		}, pim.AccessMember, "s-assigned"},
-		{"then the newest", []string{
-			scheduleJSON("s-old", "owner", "Provisioned", "assigned", "direct", "2025-01-01T10:00:00Z"),
-			scheduleJSON("s-new", "owner", "Provisioned", "assigned", "direct", "2025-01-03T10:00:00Z"),
-		}, pim.AccessOwner, "s-new"},
+			scheduleJSON("s-revoked", "member", "Revoked", "assigned", "direct", day(1)),
+			scheduleJSON("s-canceled", "member", "Canceled", "assigned", "direct", day(2)),
+			scheduleJSON("s-expired", "member", "Expired", "assigned", "direct", day(3)),
+			scheduleJSON("s-denied", "member", "Denied", "assigned", "direct", day(4)),
+			scheduleJSON("s-failed", "member", "Failed", "assigned", "direct", day(5)),
+		}, pim.AccessMember, nil},
+		{"granted and unknown statuses count as live", []string{
+			scheduleJSON("s-granted", "member", "Granted", "assigned", "direct", day(1)),
+			scheduleJSON("s-new", "member", "SomethingNew", "assigned", "direct", day(2)),
+		}, pim.AccessMember, []string{"s-new", "s-granted"}},
+		{"every kind of holding, newest first", []string{
+			scheduleJSON("s-assigned", "member", "Provisioned", "assigned", "direct", day(1)),
+			scheduleJSON("s-activated", "member", "Provisioned", "activated", "direct", day(3)),
+			scheduleJSON("s-group", "member", "Provisioned", "assigned", "group", day(2)),
+		}, pim.AccessMember, []string{"s-activated", "s-group", "s-assigned"}},
+		{"enums capitalised as in Graph's examples", []string{scheduleJSON("s-caps", "Owner", "Provisioned", "Assigned", "Direct", day(1))}, pim.AccessOwner, []string{"s-caps"}},
+		{"a schedule without accessId is kept: it may be live", []string{scheduleJSON("s-unsaid", "", "Provisioned", "assigned", "direct", day(1)),
+			scheduleJSON("s-owner", "owner", "Provisioned", "assigned", "direct", day(2))}, pim.AccessMember, []string{"s-unsaid"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := newRecorder(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
-				writeJSON(w, http.StatusOK, `{"value":[`+strings.Join(tc.value, ",")+`]}`)
+				writeJSON(w, http.StatusOK, `{"value":[`+strings.Join(append(tc.value, "null"), ",")+`]}`)
 			})
-			c := newTestClient(t, rec.baseURL())
-			s, err := c.FindLiveSchedule(ctxT(t), pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: tc.access})
+			got, err := newTestClient(t, rec.baseURL()).For(pim.KindAssignment).FindLiveSchedules(ctxT(t), pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: tc.access})
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch {
-			case tc.want == "" && s != nil:
-				t.Fatalf("got %+v, want none", s)
-			case tc.want != "" && (s == nil || s.ID != tc.want):
-				t.Fatalf("got %+v, want %s", s, tc.want)
-			case s != nil:
-				if s.Triple.AccessID != tc.access || s.Start == nil || s.End == nil || s.End.Sub(*s.Start) != 8*time.Hour || s.Created == nil {
+			var ids []string
+			for _, s := range got {
+				ids = append(ids, s.ID)
+				if s.Start == nil || s.End == nil || s.End.Sub(*s.Start) != 8*time.Hour || s.Created == nil || s.CreatedUsing != "r-"+s.ID ||
+					s.MemberType == "" || s.AssignmentType == "" || s.Triple.PrincipalID != testPrincipal {
 					t.Errorf("schedule fields: %+v", s)
 				}
+			}
+			if strings.Join(ids, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("got %v, want %v", ids, tc.want)
 			}
 		})
 	}
@@ -198,18 +195,34 @@ func TestFindLiveSchedulePicks(t *testing.T) {
 
 func TestGetSchedule(t *testing.T) {
 	id := testGroup + "_member_" + testRequestID
-	rec := newRecorder(t, func(_ int, r *http.Request, w http.ResponseWriter) {
-		if want := "/v1.0/identityGovernance/privilegedAccess/group/assignmentSchedules/" + id; r.URL.Path != want {
-			t.Errorf("path %s, want %s", r.URL.Path, want)
+	for _, k := range pim.Kinds() {
+		rec := newRecorder(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
+			writeJSON(w, http.StatusOK, scheduleJSON(id, "member", "Provisioned", "Assigned", "Group", "2025-01-01T10:00:00.1234567"))
+		})
+		s, err := newTestClient(t, rec.baseURL()).For(k).GetSchedule(ctxT(t), id)
+		if err != nil {
+			t.Fatal(err)
 		}
-		writeJSON(w, http.StatusOK, scheduleJSON(id, "member", "Provisioned", "assigned", "direct", "2025-01-01T10:00:00Z"))
+		want := pim.Schedule{ID: id, Status: pim.StatusProvisioned, Triple: pim.Triple{PrincipalID: testPrincipal, GroupID: testGroup, AccessID: pim.AccessMember},
+			MemberType: pim.MemberTypeGroup, AssignmentType: pim.AssignmentTypeAssigned, CreatedUsing: "r-" + id}
+		if s.Created == nil || s.Created.Nanosecond() != 123456700 || s.Created.Location() != time.UTC {
+			t.Errorf("%s: created %v", k, s.Created)
+		}
+		s.Created, s.Start, s.End = nil, nil, nil
+		if *s != want {
+			t.Errorf("%s: got %+v, want %+v", k, *s, want)
+		}
+		if p := rec.seen()[0].Path; p != paths[k].schedules+"/"+id {
+			t.Errorf("%s: path %s", k, p)
+		}
+	}
+}
+
+// A next page that cannot be read fails the list: a partial list would hide requests.
+func TestListFailsOnABadNextLink(t *testing.T) {
+	rec := newRecorder(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
+		writeJSON(w, http.StatusOK, `{"value":[`+requestJSON("r1", "Provisioned", `null`)+`],"@odata.nextLink":"http://%zz"}`)
 	})
-	c := newTestClient(t, rec.baseURL())
-	s, err := c.GetSchedule(ctxT(t), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.ID != id || s.Status != pim.StatusProvisioned || s.Triple.GroupID != testGroup {
-		t.Errorf("got %+v", s)
-	}
+	_, err := newTestClient(t, rec.baseURL()).For(pim.KindAssignment).FindRequests(ctxT(t), testPrincipal, testGroup)
+	mustPimError(t, err, pim.ClassTransient)
 }

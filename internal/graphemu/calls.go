@@ -6,6 +6,9 @@ import "time"
 type Call struct {
 	// Time is when the call arrived, by the emulator's clock.
 	Time time.Time `json:"time"`
+	// Kind is KindAssignment or KindEligibility, after the URL's entity set; "" for a URL the
+	// emulator does not serve.
+	Kind string `json:"kind,omitempty"`
 	// Operation is one of the Op constants; "" for a URL the emulator does not serve.
 	Operation string `json:"operation"`
 	Method    string `json:"method"`
@@ -48,19 +51,25 @@ func (e *Emulator) ResetCalls() {
 	e.calls = nil
 }
 
-// CountCalls counts the calls of one operation ("" counts every call).
+// CountCalls counts the calls of one operation, of either kind ("" counts every call).
 func (e *Emulator) CountCalls(op string) int {
-	return e.CountCallsWithAction(op, "")
+	return e.CountKindCalls("", op, "")
 }
 
-// CountCallsWithAction counts the calls of one operation with one action, e.g.
+// CountCallsWithAction counts the calls of one operation with one action, of either kind, e.g.
 // CountCallsWithAction(OpCreateRequest, ActionAdminAssign); action "" matches any.
 func (e *Emulator) CountCallsWithAction(op, action string) int {
+	return e.CountKindCalls("", op, action)
+}
+
+// CountKindCalls counts the calls of one kind, operation and action, e.g.
+// CountKindCalls(KindEligibility, OpCreateRequest, ActionAdminRemove); "" matches any.
+func (e *Emulator) CountKindCalls(kind, op, action string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
 	for _, c := range e.calls {
-		if (op == "" || c.Operation == op) && (action == "" || c.Action == action) {
+		if (kind == "" || c.Kind == kind) && (op == "" || c.Operation == op) && (action == "" || c.Action == action) {
 			n++
 		}
 	}

@@ -65,6 +65,9 @@ func TestConcurrentUse(t *testing.T) {
 		"10000000-0000-4000-8000-000000000003", "10000000-0000-4000-8000-000000000004",
 		"10000000-0000-4000-8000-000000000005", "10000000-0000-4000-8000-000000000006",
 	}
+	if _, err := h.emu.SeedEligibility(Eligibility{PrincipalID: principals[0], GroupID: groupB}); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for _, p := range principals {
 		wg.Add(1)
@@ -75,6 +78,10 @@ func TestConcurrentUse(t *testing.T) {
 				h.list(requestsPath, "principalId eq '"+p+"'")
 				h.list(schedulesPath, "principalId eq '"+p+"'")
 				h.do(http.MethodPost, requestsPath, removeBody(p, groupA, "member"))
+				h.do(http.MethodPost, eligibilityRequestsPath, assignBody(with("principalId", p)))
+				h.list(instancesPath, "principalId eq '"+p+"'")
+				h.list(eligibilityInstancesPath, "principalId eq '"+p+"'")
+				h.do(http.MethodPost, eligibilityRequestsPath, removeBody(p, groupA, "member"))
 			}
 		}()
 	}
@@ -85,11 +92,11 @@ func TestConcurrentUse(t *testing.T) {
 			h.emu.Advance(time.Second)
 			_ = h.emu.Requests()
 			_ = h.emu.Schedules()
-			h.emu.SeedActivation(Activation{PrincipalID: principals[0], GroupID: groupB})
+			_, _ = h.emu.SeedActivation(Activation{PrincipalID: principals[0], GroupID: groupB})
 		}
 	}()
 	wg.Wait()
-	if n := h.emu.CountCallsWithAction(OpCreateRequest, ActionAdminAssign); n != len(principals)*5 {
+	if n := h.emu.CountKindCalls(KindAssignment, OpCreateRequest, ActionAdminAssign); n != len(principals)*5 {
 		t.Fatalf("%d adminAssign calls recorded, want %d", n, len(principals)*5)
 	}
 }

@@ -49,11 +49,15 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		e.SetApprovalRequired(segs[1], b.Required)
 		w.WriteHeader(http.StatusNoContent)
 	case match(segs, "activations") && m == http.MethodPost:
-		e.controlSeedActivation(w, r)
+		controlSeed(w, r, func(b seedJSON) (Request, error) { return e.SeedActivation(b.activation()) })
 	case match(segs, "assignments") && m == http.MethodPost:
-		e.controlSeedAssignment(w, r)
+		controlSeed(w, r, func(b seedJSON) (Request, error) { return e.SeedAssignment(b.assignment()) })
+	case match(segs, "eligibilities") && m == http.MethodPost:
+		controlSeed(w, r, func(b seedJSON) (Request, error) { return e.SeedEligibility(Eligibility(b.assignment())) })
 	case match(segs, "requests") && m == http.MethodGet:
 		controlJSON(w, http.StatusOK, e.Requests())
+	case match(segs, "eligibilityRequests") && m == http.MethodGet:
+		controlJSON(w, http.StatusOK, e.EligibilityRequests())
 	case len(segs) == 2 && segs[0] == "requests" && m == http.MethodGet:
 		req, ok := e.Request(segs[1])
 		if !ok {
@@ -73,6 +77,8 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		controlResult(w, e.SetRequestStatus(segs[1], b.Status))
 	case match(segs, "schedules") && m == http.MethodGet:
 		controlJSON(w, http.StatusOK, e.Schedules())
+	case match(segs, "eligibilitySchedules") && m == http.MethodGet:
+		controlJSON(w, http.StatusOK, e.EligibilitySchedules())
 	case match(segs, "faults") && m == http.MethodGet:
 		out := []faultJSON{}
 		for _, f := range e.Faults() {
@@ -124,31 +130,37 @@ type clockJSON struct {
 }
 
 type settingsJSON struct {
-	MinActiveAge      string `json:"minActiveAge"`
-	ListLag           string `json:"listLag"`
-	ProvisioningDelay string `json:"provisioningDelay"`
-	RequireToken      string `json:"requireToken"`
-	UnscopedListEmpty bool   `json:"unscopedListEmpty"`
+	MinActiveAge            string `json:"minActiveAge"`
+	EligibilityMinActiveAge string `json:"eligibilityMinActiveAge"`
+	ListLag                 string `json:"listLag"`
+	ProvisioningDelay       string `json:"provisioningDelay"`
+	RequireToken            string `json:"requireToken"`
+	UnscopedListEmpty       bool   `json:"unscopedListEmpty"`
+	CapitalizedMemberTypes  bool   `json:"capitalizedMemberTypes"`
 }
 
 func toSettingsJSON(s Settings) settingsJSON {
 	return settingsJSON{
-		MinActiveAge:      s.MinActiveAge.String(),
-		ListLag:           s.ListLag.String(),
-		ProvisioningDelay: s.ProvisioningDelay.String(),
-		RequireToken:      s.RequireToken,
-		UnscopedListEmpty: s.UnscopedListEmpty,
+		MinActiveAge:            s.MinActiveAge.String(),
+		EligibilityMinActiveAge: s.EligibilityMinActiveAge.String(),
+		ListLag:                 s.ListLag.String(),
+		ProvisioningDelay:       s.ProvisioningDelay.String(),
+		RequireToken:            s.RequireToken,
+		UnscopedListEmpty:       s.UnscopedListEmpty,
+		CapitalizedMemberTypes:  s.CapitalizedMemberTypes,
 	}
 }
 
 // controlPutSettings changes the settings present in the body; absent ones stay.
 func (e *Emulator) controlPutSettings(w http.ResponseWriter, r *http.Request) {
 	var b struct {
-		MinActiveAge      *string `json:"minActiveAge"`
-		ListLag           *string `json:"listLag"`
-		ProvisioningDelay *string `json:"provisioningDelay"`
-		RequireToken      *string `json:"requireToken"`
-		UnscopedListEmpty *bool   `json:"unscopedListEmpty"`
+		MinActiveAge            *string `json:"minActiveAge"`
+		EligibilityMinActiveAge *string `json:"eligibilityMinActiveAge"`
+		ListLag                 *string `json:"listLag"`
+		ProvisioningDelay       *string `json:"provisioningDelay"`
+		RequireToken            *string `json:"requireToken"`
+		UnscopedListEmpty       *bool   `json:"unscopedListEmpty"`
+		CapitalizedMemberTypes  *bool   `json:"capitalizedMemberTypes"`
 	}
 	if !decodeControl(w, r, &b) {
 		return
@@ -159,6 +171,7 @@ func (e *Emulator) controlPutSettings(w http.ResponseWriter, r *http.Request) {
 		set  func(time.Duration)
 	}{
 		{"minActiveAge", b.MinActiveAge, e.SetMinActiveAge},
+		{"eligibilityMinActiveAge", b.EligibilityMinActiveAge, e.SetEligibilityMinActiveAge},
 		{"listLag", b.ListLag, e.SetListLag},
 		{"provisioningDelay", b.ProvisioningDelay, e.SetProvisioningDelay},
 	}
@@ -185,9 +198,13 @@ func (e *Emulator) controlPutSettings(w http.ResponseWriter, r *http.Request) {
 	if b.UnscopedListEmpty != nil {
 		e.SetUnscopedListEmpty(*b.UnscopedListEmpty)
 	}
+	if b.CapitalizedMemberTypes != nil {
+		e.SetCapitalizedMemberTypes(*b.CapitalizedMemberTypes)
+	}
 	controlJSON(w, http.StatusOK, toSettingsJSON(e.Settings()))
 }
 
+// seedJSON is the body of the seeding endpoints (activations, assignments, eligibilities).
 type seedJSON struct {
 	PrincipalID   string     `json:"principalId"`
 	GroupID       string     `json:"groupId"`
@@ -195,56 +212,52 @@ type seedJSON struct {
 	Justification string     `json:"justification"`
 	Start         *time.Time `json:"start"`
 	Duration      string     `json:"duration"`
+
+	duration time.Duration
 }
 
-func (s *seedJSON) validate() (time.Duration, error) {
+func (s *seedJSON) validate() error {
 	if !isGUID(s.PrincipalID) || !isGUID(s.GroupID) {
-		return 0, errors.New("principalId and groupId must be GUIDs")
+		return errors.New("principalId and groupId must be GUIDs")
 	}
 	if s.AccessID != "" && accessNames[strings.ToLower(s.AccessID)] == "" {
-		return 0, errors.New("accessId must be member or owner")
+		return errors.New("accessId must be member or owner")
 	}
 	if s.Duration == "" {
-		return 0, nil
+		return nil
 	}
 	d, err := time.ParseDuration(s.Duration)
 	if err != nil {
-		return 0, fmt.Errorf("duration: %w", err)
+		return fmt.Errorf("duration: %w", err)
 	}
-	return d, nil
+	s.duration = d
+	return nil
 }
 
-func (e *Emulator) controlSeedActivation(w http.ResponseWriter, r *http.Request) {
+func (s seedJSON) activation() Activation {
+	return Activation{PrincipalID: s.PrincipalID, GroupID: s.GroupID, AccessID: s.AccessID, Justification: s.Justification, Duration: s.duration}
+}
+
+func (s seedJSON) assignment() Assignment {
+	a := Assignment{PrincipalID: s.PrincipalID, GroupID: s.GroupID, AccessID: s.AccessID, Justification: s.Justification, Duration: s.duration}
+	if s.Start != nil {
+		a.Start = *s.Start
+	}
+	return a
+}
+
+// controlSeed answers a seeding endpoint: 201 with the request, 409 when the emulator's
+// state refuses it (already assigned, nothing to activate).
+func controlSeed(w http.ResponseWriter, r *http.Request, seed func(seedJSON) (Request, error)) {
 	var b seedJSON
 	if !decodeControl(w, r, &b) {
 		return
 	}
-	d, err := b.validate()
-	if err != nil {
+	if err := b.validate(); err != nil {
 		controlError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	controlJSON(w, http.StatusCreated, e.SeedActivation(Activation{
-		PrincipalID: b.PrincipalID, GroupID: b.GroupID, AccessID: b.AccessID,
-		Justification: b.Justification, Duration: d,
-	}))
-}
-
-func (e *Emulator) controlSeedAssignment(w http.ResponseWriter, r *http.Request) {
-	var b seedJSON
-	if !decodeControl(w, r, &b) {
-		return
-	}
-	d, err := b.validate()
-	if err != nil {
-		controlError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	a := Assignment{PrincipalID: b.PrincipalID, GroupID: b.GroupID, AccessID: b.AccessID, Justification: b.Justification, Duration: d}
-	if b.Start != nil {
-		a.Start = *b.Start
-	}
-	req, err := e.SeedAssignment(a)
+	req, err := seed(b)
 	if err != nil {
 		controlError(w, http.StatusConflict, err.Error())
 		return
@@ -267,54 +280,73 @@ func (e *Emulator) controlRequestAction(w http.ResponseWriter, id, action string
 
 // faultJSON is a Fault with durations as Go duration strings.
 type faultJSON struct {
-	Operation      string  `json:"operation,omitempty"`
-	Action         string  `json:"action,omitempty"`
-	Status         int     `json:"status,omitempty"`
-	Code           string  `json:"code,omitempty"`
-	Message        string  `json:"message,omitempty"`
-	RetryAfter     string  `json:"retryAfter,omitempty"`
-	Body           string  `json:"body,omitempty"`
-	ContentType    string  `json:"contentType,omitempty"`
-	Latency        string  `json:"latency,omitempty"`
-	DropAfterApply bool    `json:"dropAfterApply,omitempty"`
-	Rate           float64 `json:"rate,omitempty"`
-	Count          int     `json:"count,omitempty"`
+	Kind             string  `json:"kind,omitempty"`
+	Operation        string  `json:"operation,omitempty"`
+	Action           string  `json:"action,omitempty"`
+	Status           int     `json:"status,omitempty"`
+	Code             string  `json:"code,omitempty"`
+	Message          string  `json:"message,omitempty"`
+	RetryAfter       string  `json:"retryAfter,omitempty"`
+	Body             string  `json:"body,omitempty"`
+	ContentType      string  `json:"contentType,omitempty"`
+	Latency          string  `json:"latency,omitempty"`
+	ResetBeforeApply bool    `json:"resetBeforeApply,omitempty"`
+	DropAfterApply   bool    `json:"dropAfterApply,omitempty"`
+	Rate             float64 `json:"rate,omitempty"`
+	Count            int     `json:"count,omitempty"`
+	ActiveFor        string  `json:"activeFor,omitempty"`
 }
 
 func (b faultJSON) fault() (Fault, error) {
 	f := Fault{
-		Operation: b.Operation, Action: b.Action, Status: b.Status, Code: b.Code, Message: b.Message,
-		Body: b.Body, ContentType: b.ContentType, DropAfterApply: b.DropAfterApply, Rate: b.Rate, Count: b.Count,
+		Kind: b.Kind, Operation: b.Operation, Action: b.Action, Status: b.Status, Code: b.Code, Message: b.Message,
+		Body: b.Body, ContentType: b.ContentType, ResetBeforeApply: b.ResetBeforeApply, DropAfterApply: b.DropAfterApply,
+		Rate: b.Rate, Count: b.Count,
+	}
+	switch f.Kind {
+	case "", KindAssignment, KindEligibility:
+	default:
+		return Fault{}, fmt.Errorf("unknown kind %q", f.Kind)
 	}
 	switch f.Operation {
-	case "", OpCreateRequest, OpGetRequest, OpListRequests, OpCancelRequest, OpGetSchedule, OpListSchedules:
+	case "", OpCreateRequest, OpGetRequest, OpListRequests, OpCancelRequest, OpGetSchedule, OpListSchedules, OpGetInstance, OpListInstances:
 	default:
 		return Fault{}, fmt.Errorf("unknown operation %q", f.Operation)
 	}
-	var err error
-	if b.RetryAfter != "" {
-		if f.RetryAfter, err = time.ParseDuration(b.RetryAfter); err != nil {
-			return Fault{}, fmt.Errorf("retryAfter: %w", err)
+	for _, d := range []struct {
+		name string
+		text string
+		dst  *time.Duration
+	}{
+		{"retryAfter", b.RetryAfter, &f.RetryAfter},
+		{"latency", b.Latency, &f.Latency},
+		{"activeFor", b.ActiveFor, &f.ActiveFor},
+	} {
+		if d.text == "" {
+			continue
 		}
-	}
-	if b.Latency != "" {
-		if f.Latency, err = time.ParseDuration(b.Latency); err != nil {
-			return Fault{}, fmt.Errorf("latency: %w", err)
+		v, err := time.ParseDuration(d.text)
+		if err != nil {
+			return Fault{}, fmt.Errorf("%s: %w", d.name, err)
 		}
+		*d.dst = v
 	}
 	return f, nil
 }
 
 func toFaultJSON(f Fault) faultJSON {
 	b := faultJSON{
-		Operation: f.Operation, Action: f.Action, Status: f.Status, Code: f.Code, Message: f.Message,
-		Body: f.Body, ContentType: f.ContentType, DropAfterApply: f.DropAfterApply, Rate: f.Rate, Count: f.Count,
+		Kind: f.Kind, Operation: f.Operation, Action: f.Action, Status: f.Status, Code: f.Code, Message: f.Message,
+		Body: f.Body, ContentType: f.ContentType, ResetBeforeApply: f.ResetBeforeApply, DropAfterApply: f.DropAfterApply,
+		Rate: f.Rate, Count: f.Count,
 	}
-	if f.RetryAfter != 0 {
-		b.RetryAfter = f.RetryAfter.String()
-	}
-	if f.Latency != 0 {
-		b.Latency = f.Latency.String()
+	for _, d := range []struct {
+		value time.Duration
+		dst   *string
+	}{{f.RetryAfter, &b.RetryAfter}, {f.Latency, &b.Latency}, {f.ActiveFor, &b.ActiveFor}} {
+		if d.value != 0 {
+			*d.dst = d.value.String()
+		}
 	}
 	return b
 }

@@ -11,12 +11,14 @@ func TestControlAPI(t *testing.T) {
 	h := newHarness(t, Options{})
 
 	// Settings.
-	r := h.do(http.MethodPut, "/_emulator/settings", map[string]any{"minActiveAge": "0s", "listLag": "3s", "provisioningDelay": "0s", "unscopedListEmpty": true})
+	r := h.do(http.MethodPut, "/_emulator/settings", map[string]any{"minActiveAge": "0s", "listLag": "3s", "provisioningDelay": "0s", "unscopedListEmpty": true,
+		"eligibilityMinActiveAge": "2m", "capitalizedMemberTypes": true})
 	wantStatus(t, r, http.StatusOK)
-	if r.str("listLag") != "3s" || r.str("minActiveAge") != "0s" || r.get("unscopedListEmpty") != true {
+	if r.str("listLag") != "3s" || r.str("minActiveAge") != "0s" || r.get("unscopedListEmpty") != true ||
+		r.str("eligibilityMinActiveAge") != "2m0s" || r.get("capitalizedMemberTypes") != true {
 		t.Fatalf("settings answer %s", r)
 	}
-	if s := h.emu.Settings(); s.ListLag != 3*time.Second || s.MinActiveAge != 0 || !s.UnscopedListEmpty {
+	if s := h.emu.Settings(); s.ListLag != 3*time.Second || s.MinActiveAge != 0 || !s.UnscopedListEmpty || s.EligibilityMinActiveAge != 2*time.Minute || !s.CapitalizedMemberTypes {
 		t.Fatalf("Settings() = %+v", s)
 	}
 	wantStatus(t, h.do(http.MethodPut, "/_emulator/settings", map[string]any{"listLag": "soon"}), http.StatusBadRequest)
@@ -38,8 +40,15 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("GET clock %q", got)
 	}
 
-	// Approval and activations.
+	// Eligibilities, approval and activations: activating needs an eligibility.
 	wantStatus(t, h.do(http.MethodPut, "/_emulator/groups/"+groupA+"/approval", map[string]any{"required": true}), http.StatusNoContent)
+	wantStatus(t, h.do(http.MethodPost, "/_emulator/activations", map[string]any{"principalId": principalA, "groupId": groupA}), http.StatusConflict)
+	r = h.do(http.MethodPost, "/_emulator/eligibilities", map[string]any{"principalId": principalA, "groupId": groupA, "duration": "720h"})
+	wantStatus(t, r, http.StatusCreated)
+	if r.str("kind") != KindEligibility || r.str("status") != StatusProvisioned || r.str("createdBy") != PortalAdminID {
+		t.Fatalf("eligibility %s", r)
+	}
+	wantStatus(t, h.do(http.MethodPost, "/_emulator/eligibilities", map[string]any{"principalId": principalA, "groupId": groupA}), http.StatusConflict)
 	r = h.do(http.MethodPost, "/_emulator/activations", map[string]any{"principalId": principalA, "groupId": groupA, "duration": "2h", "justification": "incident"})
 	wantStatus(t, r, http.StatusCreated)
 	id := r.str("id")
@@ -76,6 +85,13 @@ func TestControlAPI(t *testing.T) {
 	if err := json.Unmarshal(h.do(http.MethodGet, "/_emulator/schedules", nil).body, &scheds); err != nil || len(scheds) != 2 {
 		t.Fatalf("GET schedules: %v %+v", err, scheds)
 	}
+	var elig []Request
+	if err := json.Unmarshal(h.do(http.MethodGet, "/_emulator/eligibilityRequests", nil).body, &elig); err != nil || len(elig) != 1 || elig[0].Kind != KindEligibility {
+		t.Fatalf("GET eligibilityRequests: %v %+v", err, elig)
+	}
+	if err := json.Unmarshal(h.do(http.MethodGet, "/_emulator/eligibilitySchedules", nil).body, &scheds); err != nil || len(scheds) != 1 || !scheds[0].Live() {
+		t.Fatalf("GET eligibilitySchedules: %v %+v", err, scheds)
+	}
 
 	// Faults.
 	wantStatus(t, h.do(http.MethodPost, "/_emulator/faults", map[string]any{"operation": "getSchedule", "status": 429, "retryAfter": "4s", "count": 1}), http.StatusCreated)
@@ -106,7 +122,7 @@ func TestControlAPI(t *testing.T) {
 
 	// Reset.
 	wantStatus(t, h.do(http.MethodPost, "/_emulator/reset", nil), http.StatusNoContent)
-	if len(h.emu.Requests()) != 0 || len(h.emu.Schedules()) != 0 {
+	if len(h.emu.Requests()) != 0 || len(h.emu.Schedules()) != 0 || len(h.emu.EligibilityRequests()) != 0 || len(h.emu.EligibilitySchedules()) != 0 {
 		t.Fatal("reset kept state")
 	}
 	wantStatus(t, h.do(http.MethodGet, "/_emulator/nothing", nil), http.StatusNotFound)

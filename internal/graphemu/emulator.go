@@ -18,6 +18,14 @@ type Options struct {
 	// accepted (Graph: 5 minutes; ActiveDurationTooShort otherwise). 0 means 5 minutes; a
 	// negative value disables the check.
 	MinActiveAge time.Duration
+	// EligibilityMinActiveAge is the same minimum before an eligibility's adminRemove. Graph's
+	// sources state the minimum for active assignments only, so 0 means none; docs/graph.md
+	// says why the operator must not depend on either reading.
+	EligibilityMinActiveAge time.Duration
+	// CapitalizedMemberTypes answers memberType and assignmentType as most of Graph's v1.0
+	// examples spell them ("Direct", "Assigned", "Activated") instead of the metadata's
+	// lower camel case. Which one Graph sends is not settled; clients must read both.
+	CapitalizedMemberTypes bool
 	// ListLag is how long a newly created request stays out of filtered lists (Graph's list
 	// is eventually consistent); GET by id sees it at once.
 	ListLag time.Duration
@@ -40,24 +48,31 @@ type Options struct {
 	Seed uint64
 }
 
-// Emulator is an in-process Microsoft Graph v1.0 for PIM-for-Groups assignment schedule
-// requests and assignment schedules. It implements http.Handler: Graph under /v1.0/, the
-// control API under /_emulator/. It is safe for concurrent use; every method takes one mutex.
+// Emulator is an in-process Microsoft Graph v1.0 for PIM for Groups: assignment and
+// eligibility schedule requests, schedules and instances. It implements http.Handler: Graph
+// under /v1.0/, the control API under /_emulator/. It is safe for concurrent use; every method
+// takes one mutex.
 type Emulator struct {
 	mu sync.Mutex
 
-	clock             clock
-	minActiveAge      time.Duration
-	listLag           time.Duration
-	provisioningDelay time.Duration
-	requireToken      string
-	unscopedListEmpty bool
+	clock                   clock
+	minActiveAge            time.Duration
+	eligibilityMinActiveAge time.Duration
+	listLag                 time.Duration
+	provisioningDelay       time.Duration
+	requireToken            string
+	unscopedListEmpty       bool
+	capitalizedMemberTypes  bool
 
+	// Requests and schedules of both kinds share one store (their ids are unique GUIDs); the
+	// kind decides which URLs serve them.
 	requests      map[string]*requestRecord
 	requestOrder  []string
 	schedules     map[string]*Schedule
 	scheduleOrder []string
-	approval      map[string]bool // lower-case group id → activation needs approval
+	// instanceSchedule maps an instance id to its schedule's id.
+	instanceSchedule map[string]string
+	approval         map[string]bool // lower-case group id → activation needs approval
 
 	// nextEvent is when settling next has work to do, valid while eventsKnown.
 	nextEvent   time.Time
@@ -75,12 +90,14 @@ func New(opts Options) *Emulator {
 		seed = 1
 	}
 	e := &Emulator{
-		clock:             newClock(opts.Now),
-		listLag:           opts.ListLag,
-		provisioningDelay: opts.ProvisioningDelay,
-		requireToken:      opts.RequireToken,
-		unscopedListEmpty: opts.UnscopedListEmpty,
-		rand:              rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		clock:                   newClock(opts.Now),
+		eligibilityMinActiveAge: max(opts.EligibilityMinActiveAge, 0),
+		listLag:                 opts.ListLag,
+		provisioningDelay:       opts.ProvisioningDelay,
+		requireToken:            opts.RequireToken,
+		unscopedListEmpty:       opts.UnscopedListEmpty,
+		capitalizedMemberTypes:  opts.CapitalizedMemberTypes,
+		rand:                    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	e.minActiveAge = normalizeMinActiveAge(opts.MinActiveAge)
 	e.resetStateLocked()
@@ -115,8 +132,8 @@ func (e *Emulator) Now() time.Time {
 }
 
 // Advance moves the clock forward by d and applies what the new time brings: pending
-// provisioning completes, Granted assignments whose start has come become Provisioned,
-// schedules past their end expire.
+// provisioning completes, Granted assignments and eligibilities whose start has come become
+// Provisioned, schedules past their end expire.
 func (e *Emulator) Advance(d time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -137,6 +154,24 @@ func (e *Emulator) SetMinActiveAge(d time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.minActiveAge = max(d, 0)
+}
+
+// SetEligibilityMinActiveAge changes Options.EligibilityMinActiveAge (0 or less: no minimum).
+func (e *Emulator) SetEligibilityMinActiveAge(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.eligibilityMinActiveAge = max(d, 0)
+}
+
+// SetCapitalizedMemberTypes changes Options.CapitalizedMemberTypes.
+func (e *Emulator) SetCapitalizedMemberTypes(capitalized bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.capitalizedMemberTypes = capitalized
+}
+
+func (e *Emulator) wireStyleLocked() wireStyle {
+	return wireStyle{capitalizedMemberTypes: e.capitalizedMemberTypes}
 }
 
 // SetProvisioningDelay changes Options.ProvisioningDelay for requests created from now on.
@@ -174,11 +209,13 @@ func (e *Emulator) SetApprovalRequired(groupID string, required bool) {
 
 // Settings is the emulator's current configuration, as the control API shows it.
 type Settings struct {
-	MinActiveAge      time.Duration
-	ListLag           time.Duration
-	ProvisioningDelay time.Duration
-	RequireToken      string
-	UnscopedListEmpty bool
+	MinActiveAge            time.Duration
+	EligibilityMinActiveAge time.Duration
+	ListLag                 time.Duration
+	ProvisioningDelay       time.Duration
+	RequireToken            string
+	UnscopedListEmpty       bool
+	CapitalizedMemberTypes  bool
 }
 
 // Settings returns the current configuration.
@@ -186,16 +223,18 @@ func (e *Emulator) Settings() Settings {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return Settings{
-		MinActiveAge:      e.minActiveAge,
-		ListLag:           e.listLag,
-		ProvisioningDelay: e.provisioningDelay,
-		RequireToken:      e.requireToken,
-		UnscopedListEmpty: e.unscopedListEmpty,
+		MinActiveAge:            e.minActiveAge,
+		EligibilityMinActiveAge: e.eligibilityMinActiveAge,
+		ListLag:                 e.listLag,
+		ProvisioningDelay:       e.provisioningDelay,
+		RequireToken:            e.requireToken,
+		UnscopedListEmpty:       e.unscopedListEmpty,
+		CapitalizedMemberTypes:  e.capitalizedMemberTypes,
 	}
 }
 
-// Reset forgets every request, schedule, approval setting, fault and recorded call. The clock
-// and the settings stay as they are.
+// Reset forgets every request, schedule (of both kinds), approval setting, fault and recorded
+// call. The clock and the settings stay as they are.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -209,6 +248,7 @@ func (e *Emulator) resetStateLocked() {
 	e.requestOrder = nil
 	e.schedules = map[string]*Schedule{}
 	e.scheduleOrder = nil
+	e.instanceSchedule = map[string]string{}
 	e.approval = map[string]bool{}
 	e.eventsKnown = false
 }

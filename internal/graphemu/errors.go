@@ -28,6 +28,10 @@ const (
 	CodeInternalServerError          = "InternalServerError"
 	CodeForbidden                    = "Forbidden"
 	CodeMethodNotAllowed             = "MethodNotAllowed"
+	// CodeNotModelled (HTTP 501) answers what Graph serves but the emulator does not model
+	// (filterByCurrentUser, $select, actions other than adminAssign and adminRemove): a test
+	// that reaches it learns so at once, instead of being answered as Graph would not.
+	CodeNotModelled = "NotImplemented"
 )
 
 // Errors of the Go control API.
@@ -36,6 +40,12 @@ var (
 	ErrNotFound = errors.New("graphemu: no such request")
 	// ErrInvalidState: the request is not in a state that allows the operation.
 	ErrInvalidState = errors.New("graphemu: request is not in a state that allows this")
+	// ErrAssignmentExists: the triple already has a live (or pending) assignment.
+	ErrAssignmentExists = errors.New("graphemu: the role assignment already exists")
+	// ErrEligibilityExists: the triple already has a live (or pending) eligibility.
+	ErrEligibilityExists = errors.New("graphemu: the role eligibility already exists")
+	// ErrNoEligibility: an activation needs a live eligibility for its triple, as in Entra.
+	ErrNoEligibility = errors.New("graphemu: no live eligibility to activate")
 )
 
 // apiError is a Graph error answer: an HTTP status plus Graph's code and message.
@@ -51,8 +61,14 @@ func badRequest(code, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-func notFound(format string, args ...any) *apiError {
-	return &apiError{status: http.StatusNotFound, code: CodeResourceNotFound, message: fmt.Sprintf(format, args...)}
+// notFound is Graph's answer for an id it does not know (or no longer serves).
+func notFound(entity, id string) *apiError {
+	return &apiError{status: http.StatusNotFound, code: CodeResourceNotFound,
+		message: fmt.Sprintf("The %s '%s' was not found.", entity, id)}
+}
+
+func notModelled(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusNotImplemented, code: CodeNotModelled, message: fmt.Sprintf(format, args...)}
 }
 
 // errorBody is Graph's error envelope.
@@ -91,6 +107,8 @@ func defaultErrorCode(status int) string {
 		return CodeServiceUnavailable
 	case http.StatusGatewayTimeout:
 		return CodeGatewayTimeout
+	case http.StatusNotImplemented:
+		return CodeNotModelled
 	}
 	return CodeInternalServerError
 }

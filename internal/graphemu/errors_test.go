@@ -75,13 +75,31 @@ func TestIDsOnEveryAnswer(t *testing.T) {
 
 func TestUnknownRoutesAndMethods(t *testing.T) {
 	h := newHarness(t, Options{})
-	wantError(t, h.do(http.MethodGet, "/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules", nil), http.StatusBadRequest, CodeBadRequest)
+	wantError(t, h.do(http.MethodGet, groupPath+"roleDefinitions", nil), http.StatusBadRequest, CodeBadRequest)
+	wantError(t, h.do(http.MethodGet, "/v1.0/policies/roleManagementPolicies", nil), http.StatusBadRequest, CodeBadRequest)
+	wantError(t, h.do(http.MethodPost, schedulesPath+"/x/cancel", nil), http.StatusBadRequest, CodeBadRequest)
+	wantError(t, h.do(http.MethodPost, instancesPath, "{}"), http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 	wantError(t, h.do(http.MethodGet, "/beta/identityGovernance/privilegedAccess/group/assignmentSchedules", nil), http.StatusBadRequest, CodeBadRequest)
 	wantError(t, h.do(http.MethodDelete, requestsPath+"/x", nil), http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 	wantError(t, h.do(http.MethodGet, requestsPath+"/x/cancel", nil), http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 	wantError(t, h.do(http.MethodPost, schedulesPath, "{}"), http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 	// Path segments are case-insensitive, as Graph's are.
 	wantStatus(t, h.do(http.MethodGet, "/v1.0/IdentityGovernance/PrivilegedAccess/Group/AssignmentSchedules?$filter=groupId%20eq%20%27"+groupA+"%27", nil), http.StatusOK)
+}
+
+// What Graph serves but the emulator does not model is 501, never an answer Graph would not
+// give: functions that need a signed-in user, and query options.
+func TestUnmodelledIsNotImplemented(t *testing.T) {
+	h := newHarness(t, Options{})
+	for _, path := range []string{
+		requestsPath + "/filterByCurrentUser(on='principal')",
+		eligibilitySchedulesPath + "/filterByCurrentUser(on='principal')",
+		requestsPath + "?$filter=groupId%20eq%20%27" + groupA + "%27&$select=id,status",
+		schedulesPath + "?$filter=groupId%20eq%20%27" + groupA + "%27&$top=5",
+		eligibilityRequestsPath + "/" + groupA + "?$expand=principal",
+	} {
+		wantError(t, h.do(http.MethodGet, path, nil), http.StatusNotImplemented, CodeNotModelled)
+	}
 }
 
 // kiota's default middleware gzips request bodies; Graph accepts them.

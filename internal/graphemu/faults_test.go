@@ -1,9 +1,9 @@
 package graphemu
 
 import (
-	"errors"
+	"bytes"
+	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,22 +108,26 @@ func TestFaultActionFilter(t *testing.T) {
 	h.create(removeBody(principalA, groupA, "member"))
 }
 
+// postWithoutAnswer creates an assignment request and requires a connection error instead
+// of an answer.
+func (h *harness) postWithoutAnswer(body map[string]any) {
+	h.t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+requestsPath, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.srv.Client().Do(req)
+	if err == nil {
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		h.t.Fatalf("the client got an answer: %d %s", resp.StatusCode, answer)
+	}
+}
+
 func TestDropAfterApply(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.emu.AddFault(Fault{Operation: OpCreateRequest, DropAfterApply: true, Count: 1})
 
-	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+requestsPath, strings.NewReader(`{"action":"adminAssign","accessId":"member","principalId":"`+principalA+`","groupId":"`+groupA+`","scheduleInfo":{"expiration":{"type":"noExpiration"}}}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := h.srv.Client().Do(req)
-	if err == nil {
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		t.Fatalf("the client got an answer: %d %s", resp.StatusCode, body)
-	}
-	var netErr net.Error
-	if !errors.As(err, &netErr) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !strings.Contains(err.Error(), "EOF") {
-		t.Logf("transport error: %v", err)
-	}
+	h.postWithoutAnswer(assignBody())
 	// Yet the request exists, provisioned.
 	reqs := h.emu.Requests()
 	if len(reqs) != 1 || reqs[0].Status != StatusProvisioned {
@@ -159,7 +163,7 @@ func TestFaultRateIsSeeded(t *testing.T) {
 		e.AddFault(Fault{Status: 503, Rate: 0.3})
 		out := make([]bool, 200)
 		for i := range out {
-			out[i] = e.pickFault(OpGetRequest, "") != nil
+			out[i] = e.pickFault(Call{Operation: OpGetRequest}) != nil
 		}
 		return out
 	}
@@ -201,4 +205,68 @@ func TestFaultOperationMatching(t *testing.T) {
 	wantError(t, h.getRequest(id), http.StatusGatewayTimeout, CodeGatewayTimeout)
 	wantError(t, h.list(schedulesPath, "groupId eq '"+groupA+"'"), http.StatusGatewayTimeout, CodeGatewayTimeout)
 	wantStatus(t, h.getRequest(id), http.StatusOK)
+}
+
+func TestResetBeforeApply(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.emu.AddFault(Fault{Operation: OpCreateRequest, ResetBeforeApply: true, Count: 1})
+
+	h.postWithoutAnswer(assignBody())
+	// Nothing happened.
+	if reqs := h.emu.Requests(); len(reqs) != 0 {
+		t.Fatalf("requests after a reset create: %+v", reqs)
+	}
+	if c := h.emu.Calls(); len(c) != 1 || c[0].Status != 0 || !c[0].Fault || c[0].Action != ActionAdminAssign {
+		t.Fatalf("call log: %+v", c)
+	}
+	// The retry is the first create Graph sees.
+	h.create(assignBody())
+}
+
+func TestFaultActiveForAWindowOfTheClock(t *testing.T) {
+	h := newHarness(t, Options{})
+	id := h.create(assignBody()).str("id")
+	// A replication 404 for 30 seconds: it reads as Graph's own miss.
+	h.emu.AddFault(Fault{Kind: KindAssignment, Operation: OpGetRequest, Status: http.StatusNotFound, ActiveFor: 30 * time.Second})
+	r := h.getRequest(id)
+	wantError(t, r, http.StatusNotFound, CodeResourceNotFound)
+	if want := "The privilegedAccessGroupAssignmentScheduleRequest '" + id + "' was not found."; r.str("error", "message") != want {
+		t.Fatalf("message %q, want %q", r.str("error", "message"), want)
+	}
+	h.emu.Advance(29 * time.Second)
+	wantError(t, h.getRequest(id), http.StatusNotFound, CodeResourceNotFound)
+	if n := len(h.emu.Faults()); n != 1 {
+		t.Fatalf("%d faults inside the window", n)
+	}
+	h.emu.Advance(time.Second)
+	wantStatus(t, h.getRequest(id), http.StatusOK)
+	if n := len(h.emu.Faults()); n != 0 {
+		t.Fatalf("%d faults after the window", n)
+	}
+	// With a count too, whichever ends first.
+	h.emu.AddFault(Fault{Operation: OpGetRequest, Status: http.StatusNotFound, ActiveFor: time.Hour, Count: 2})
+	wantError(t, h.getRequest(id), http.StatusNotFound, CodeResourceNotFound)
+	wantError(t, h.getRequest(id), http.StatusNotFound, CodeResourceNotFound)
+	wantStatus(t, h.getRequest(id), http.StatusOK)
+	// The kind must match.
+	h.emu.AddFault(Fault{Kind: KindEligibility, Status: http.StatusNotFound})
+	wantStatus(t, h.getRequest(id), http.StatusOK)
+}
+
+func TestControlFaultFields(t *testing.T) {
+	h := newHarness(t, Options{})
+	wantStatus(t, h.do(http.MethodPost, "/_emulator/faults", map[string]any{"kind": "eligibility", "operation": "listInstances", "status": 404, "activeFor": "1m"}), http.StatusCreated)
+	wantStatus(t, h.do(http.MethodPost, "/_emulator/faults", map[string]any{"operation": "createRequest", "resetBeforeApply": true, "count": 1}), http.StatusCreated)
+	wantStatus(t, h.do(http.MethodPost, "/_emulator/faults", map[string]any{"kind": "role"}), http.StatusBadRequest)
+	wantStatus(t, h.do(http.MethodPost, "/_emulator/faults", map[string]any{"activeFor": "soon"}), http.StatusBadRequest)
+	f := h.emu.Faults()
+	if len(f) != 2 || f[0].Kind != KindEligibility || f[0].Operation != OpListInstances || f[0].ActiveFor != time.Minute || !f[1].ResetBeforeApply {
+		t.Fatalf("faults %+v", f)
+	}
+	var listed []faultJSON
+	if err := json.Unmarshal(h.do(http.MethodGet, "/_emulator/faults", nil).body, &listed); err != nil || listed[0].ActiveFor != "1m0s" || listed[0].Kind != KindEligibility {
+		t.Fatalf("GET faults %v %+v", err, listed)
+	}
+	wantError(t, h.list(eligibilityInstancesPath, "groupId eq '"+groupA+"'"), http.StatusNotFound, CodeResourceNotFound)
+	wantStatus(t, h.list(instancesPath, "groupId eq '"+groupA+"'"), http.StatusOK)
 }

@@ -2,14 +2,17 @@ package graphemu
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
 
-// A filter is the subset of OData $filter that PIM clients send: comparisons joined by
-// "and", each "property eq 'value'" or "property ne 'value'" (or null), optionally in
-// parentheses. Values compare without regard to case (ids are GUIDs, statuses are enums).
-// Graph requires the list to be scoped by an eq on principalId or groupId (see scoped).
+// A filter is the subset of OData $filter that Graph documents for PIM for Groups:
+// comparisons joined by "and", each "property eq 'value'" or "property ne 'value'" (or
+// "property eq null"), optionally in parentheses, and only the operators each property's
+// documentation lists (filterRules). Values compare without regard to case (ids are GUIDs,
+// statuses and kinds are enums). Graph requires a list to be scoped by an eq on principalId or
+// groupId (see scoped).
 type filter []comparison
 
 type comparison struct {
@@ -19,22 +22,36 @@ type comparison struct {
 	isNull   bool
 }
 
+// filterRules are the operators each filterable property accepts: "eq", "ne", and "null" for
+// "eq on null values".
+type filterRules map[string][]string
+
 // filterError is a $filter Graph would refuse.
 type filterError struct{ msg string }
 
 func (e *filterError) Error() string { return e.msg }
 
-// parseFilter parses text against the filterable properties of entity (canonical names,
-// matched without regard to case, as Graph does).
-func parseFilter(text, entity string, properties []string) (filter, error) {
+// filterTarget is what a filter is parsed against: the entity type's name (for messages), its
+// properties, and which of them may be filtered how.
+type filterTarget struct {
+	entity     string
+	properties map[string]string // lower-cased name → canonical name
+	rules      filterRules
+}
+
+func newFilterTarget(entity string, properties []string, rules filterRules) filterTarget {
+	return filterTarget{entity: entity, properties: canonicalNames(properties...), rules: rules}
+}
+
+// parseFilter parses text; property names match without regard to case, as Graph's do.
+func parseFilter(text string, target filterTarget) (filter, error) {
 	toks, err := tokenizeFilter(text)
 	if err != nil {
 		return nil, err
 	}
-	known := canonicalNames(properties...)
-	p := &filterParser{toks: toks}
+	p := &filterParser{toks: toks, target: target}
 	var f filter
-	if err := p.expr(&f, known, entity); err != nil {
+	if err := p.expr(&f); err != nil {
 		return nil, err
 	}
 	if !p.done() {
@@ -137,8 +154,9 @@ func tokenizeFilter(s string) ([]token, error) {
 }
 
 type filterParser struct {
-	toks []token
-	pos  int
+	toks   []token
+	pos    int
+	target filterTarget
 }
 
 func (p *filterParser) peek() token {
@@ -163,9 +181,9 @@ func isKeyword(t token, kw string) bool {
 }
 
 // expr := term { "and" term }
-func (p *filterParser) expr(f *filter, known map[string]string, entity string) error {
+func (p *filterParser) expr(f *filter) error {
 	for {
-		if err := p.term(f, known, entity); err != nil {
+		if err := p.term(f); err != nil {
 			return err
 		}
 		t := p.peek()
@@ -181,10 +199,10 @@ func (p *filterParser) expr(f *filter, known map[string]string, entity string) e
 }
 
 // term := "(" expr ")" | property ("eq"|"ne") (string | "null")
-func (p *filterParser) term(f *filter, known map[string]string, entity string) error {
+func (p *filterParser) term(f *filter) error {
 	t := p.next()
 	if t.kind == tokOpen {
-		if err := p.expr(f, known, entity); err != nil {
+		if err := p.expr(f); err != nil {
 			return err
 		}
 		if p.next().kind != tokClose {
@@ -195,23 +213,30 @@ func (p *filterParser) term(f *filter, known map[string]string, entity string) e
 	if t.kind != tokWord {
 		return &filterError{"Invalid filter clause: a property name was expected."}
 	}
-	prop, ok := known[strings.ToLower(t.text)]
+	prop, ok := p.target.properties[strings.ToLower(t.text)]
 	if !ok {
-		return &filterError{fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.%s'.", t.text, entity)}
+		return &filterError{fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.%s'.", t.text, p.target.entity)}
+	}
+	allowed, ok := p.target.rules[prop]
+	if !ok {
+		return &filterError{fmt.Sprintf("Invalid filter clause: filtering on '%s' is not supported.", prop)}
 	}
 	opTok := p.next()
 	op := strings.ToLower(opTok.text)
-	if opTok.kind != tokWord || (op != "eq" && op != "ne") {
-		if opTok.kind == tokWord && (op == "gt" || op == "ge" || op == "lt" || op == "le" || op == "in" || op == "has") {
-			return &filterError{fmt.Sprintf("Invalid filter clause: the operator '%s' is not supported on '%s'.", opTok.text, prop)}
-		}
+	if opTok.kind != tokWord || !isOperator(op) {
 		return &filterError{fmt.Sprintf("Invalid filter clause: an operator was expected after '%s'.", t.text)}
+	}
+	if !slices.Contains(allowed, op) {
+		return &filterError{fmt.Sprintf("Invalid filter clause: the operator '%s' is not supported on '%s'.", opTok.text, prop)}
 	}
 	v := p.next()
 	switch {
 	case v.kind == tokString:
 		*f = append(*f, comparison{property: prop, op: op, value: v.text})
 	case isKeyword(v, "null"):
+		if op != "eq" || !slices.Contains(allowed, "null") {
+			return &filterError{fmt.Sprintf("Invalid filter clause: '%s %s null' is not supported.", prop, opTok.text)}
+		}
 		*f = append(*f, comparison{property: prop, op: op, isNull: true})
 	case v.kind == tokWord:
 		return &filterError{fmt.Sprintf("Invalid filter clause: the value '%s' must be a quoted string literal.", v.text)}
@@ -219,4 +244,13 @@ func (p *filterParser) term(f *filter, known map[string]string, entity string) e
 		return &filterError{fmt.Sprintf("Invalid filter clause: a value was expected after '%s %s'.", t.text, opTok.text)}
 	}
 	return nil
+}
+
+// isOperator reports whether op is an OData comparison operator, supported or not.
+func isOperator(op string) bool {
+	switch op {
+	case "eq", "ne", "gt", "ge", "lt", "le", "in", "has":
+		return true
+	}
+	return false
 }

@@ -6,7 +6,9 @@ import (
 )
 
 func TestParseFilter(t *testing.T) {
-	props := []string{"principalId", "groupId", "status"}
+	target := newFilterTarget("thing", []string{"principalId", "groupId", "status", "justification"}, filterRules{
+		"principalId": {"eq", "ne", "null"}, "groupId": {"eq"}, "status": {"eq", "ne"},
+	})
 	ok := []struct {
 		text   string
 		want   string // comparisons as property op value, joined by ";"
@@ -22,7 +24,7 @@ func TestParseFilter(t *testing.T) {
 		{"\tgroupId\neq  'g'  ", "groupId eq g", true},
 	}
 	for _, tc := range ok {
-		f, err := parseFilter(tc.text, "thing", props)
+		f, err := parseFilter(tc.text, target)
 		if err != nil {
 			t.Errorf("parseFilter(%q): %v", tc.text, err)
 			continue
@@ -53,16 +55,21 @@ func TestParseFilter(t *testing.T) {
 		"principalId eq 'a' groupId eq 'g'":    "syntax error",
 		"principalId eq 'a' and":               "property name",
 		"principalId eq 'a' & x":               "unexpected character",
+		// Only the operators the property's documentation lists.
+		"groupId ne 'g'":       "the operator 'ne' is not supported on 'groupId'",
+		"status eq null":       "'status eq null' is not supported",
+		"principalId ne null":  "'principalId ne null' is not supported",
+		"justification eq 'x'": "filtering on 'justification' is not supported",
 	}
 	for text, want := range bad {
-		if _, err := parseFilter(text, "thing", props); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := parseFilter(text, target); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("parseFilter(%q) error = %v, want one mentioning %q", text, err, want)
 		}
 	}
 }
 
 func TestFilterMatch(t *testing.T) {
-	f, err := parseFilter("principalId eq 'ABC' and status ne 'Revoked'", "thing", []string{"principalId", "status"})
+	f, err := parseFilter("principalId eq 'ABC' and status ne 'Revoked'", newFilterTarget("thing", []string{"principalId", "status"}, filterRules{"principalId": {"eq"}, "status": {"ne"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

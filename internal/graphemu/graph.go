@@ -7,13 +7,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// Operations: the Graph calls the emulator serves. Faults and the call log name them.
+// Operations: the Graph calls the emulator serves, the same names for both kinds (see
+// Call.Kind and Fault.Kind). Faults and the call log name them.
 const (
 	OpCreateRequest = "createRequest"
 	OpGetRequest    = "getRequest"
@@ -21,6 +23,8 @@ const (
 	OpCancelRequest = "cancelRequest"
 	OpGetSchedule   = "getSchedule"
 	OpListSchedules = "listSchedules"
+	OpGetInstance   = "getInstance"
+	OpListInstances = "listInstances"
 )
 
 const (
@@ -35,13 +39,34 @@ const (
 
 // route is where a Graph URL leads.
 type route struct {
+	res *resource
 	op  string
 	id  string
 	err *apiError
 }
 
-// routeGraph maps method and path to an operation. Graph's path segments are case-insensitive.
-func routeGraph(method, path string) route {
+func (rt route) kind() string {
+	if rt.res == nil {
+		return ""
+	}
+	return rt.res.kind
+}
+
+// entity is the type of the entities the route's set holds, for messages.
+func (rt route) entity() string {
+	if rt.res == nil {
+		return ""
+	}
+	return rt.res.entity
+}
+
+// unmodelledQueryOptions are OData options Graph honours and the emulator does not: answering
+// as if they were absent would hand a client more (or other) than Graph does.
+var unmodelledQueryOptions = []string{"$select", "$expand", "$top", "$skip", "$orderby", "$count", "$search", "$skiptoken"}
+
+// routeGraph maps method, path and query to an operation. Graph's path segments are
+// case-insensitive.
+func routeGraph(method, path string, query url.Values) route {
 	if !strings.HasPrefix(path, graphPrefix) {
 		return route{err: badRequest(CodeBadRequest, "Invalid version: the Graph emulator serves only /v1.0.")}
 	}
@@ -58,38 +83,42 @@ func routeGraph(method, path string) route {
 	}
 	rest := segs[len(base):]
 	if len(rest) == 0 {
-		return route{err: badRequest(CodeBadRequest, "The Graph emulator serves only assignmentScheduleRequests and assignmentSchedules.")}
+		return route{err: badRequest(CodeBadRequest, "Resource not found for the segment '%s'.", "group")}
+	}
+	res := resourceFor(rest[0])
+	if res == nil {
+		return route{err: badRequest(CodeBadRequest, "Resource not found for the segment '%s'.", rest[0])}
+	}
+	if len(rest) > 1 && strings.Contains(rest[1], "(") {
+		name, _, _ := strings.Cut(rest[1], "(")
+		return route{res: res, err: notModelled("The Graph emulator does not model the function '%s': it needs a signed-in user.", name)}
+	}
+	for _, opt := range unmodelledQueryOptions {
+		for k := range query {
+			if strings.EqualFold(k, opt) {
+				return route{res: res, err: notModelled("The Graph emulator does not model the query option '%s'.", k)}
+			}
+		}
 	}
 	want := func(m, op, id string) route {
 		if method != m {
-			return route{op: op, id: id, err: &apiError{status: http.StatusMethodNotAllowed, code: CodeMethodNotAllowed,
+			return route{res: res, op: op, id: id, err: &apiError{status: http.StatusMethodNotAllowed, code: CodeMethodNotAllowed,
 				message: "The HTTP method '" + method + "' is not allowed on this resource."}}
 		}
-		return route{op: op, id: id}
+		return route{res: res, op: op, id: id}
 	}
+	isRequests := res.getOp == OpGetRequest
 	switch {
-	case strings.EqualFold(rest[0], "assignmentScheduleRequests"):
-		switch {
-		case len(rest) == 1 && method == http.MethodPost:
-			return route{op: OpCreateRequest}
-		case len(rest) == 1:
-			return want(http.MethodGet, OpListRequests, "")
-		case len(rest) == 2:
-			return want(http.MethodGet, OpGetRequest, rest[1])
-		case len(rest) == 3 && (strings.EqualFold(rest[2], "cancel") || strings.EqualFold(rest[2], "microsoft.graph.cancel")):
-			return want(http.MethodPost, OpCancelRequest, rest[1])
-		}
-		return route{err: badRequest(CodeBadRequest, "Resource not found for the segment '%s'.", rest[len(rest)-1])}
-	case strings.EqualFold(rest[0], "assignmentSchedules"):
-		switch len(rest) {
-		case 1:
-			return want(http.MethodGet, OpListSchedules, "")
-		case 2:
-			return want(http.MethodGet, OpGetSchedule, rest[1])
-		}
-		return route{err: badRequest(CodeBadRequest, "Resource not found for the segment '%s'.", rest[len(rest)-1])}
+	case len(rest) == 1 && method == http.MethodPost && isRequests:
+		return route{res: res, op: OpCreateRequest}
+	case len(rest) == 1:
+		return want(http.MethodGet, res.listOp, "")
+	case len(rest) == 2:
+		return want(http.MethodGet, res.getOp, rest[1])
+	case len(rest) == 3 && isRequests && (strings.EqualFold(rest[2], "cancel") || strings.EqualFold(rest[2], "microsoft.graph.cancel")):
+		return want(http.MethodPost, OpCancelRequest, rest[1])
 	}
-	return route{err: badRequest(CodeBadRequest, "Resource not found for the segment '%s'.", rest[0])}
+	return route{err: badRequest(CodeBadRequest, "Resource not found for the segment '%s'.", rest[len(rest)-1])}
 }
 
 // serveGraph answers one Graph call: ids, token check, faults, the operation, the call log.
@@ -101,9 +130,10 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	ids.set(w.Header())
 	encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
 	body, bodyErr := readBody(r.Body, encoding)
-	rt := routeGraph(r.Method, r.URL.Path)
+	rt := routeGraph(r.Method, r.URL.Path, r.URL.Query())
 	call := Call{
 		Time:            e.Now(),
+		Kind:            rt.kind(),
 		Operation:       rt.op,
 		Method:          r.Method,
 		Path:            r.URL.RequestURI(),
@@ -131,7 +161,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	f := e.pickFault(rt.op, call.Action)
+	f := e.pickFault(call)
 	if f != nil {
 		call.Fault = true
 		if f.Latency > 0 && !sleepCtx(r.Context(), f.Latency) {
@@ -139,16 +169,21 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch {
+		case f.ResetBeforeApply:
+			// Nothing happens, and the client hears nothing but a reset.
+			e.record(call, 0)
+			dropConnection(w, true)
+			return
 		case f.DropAfterApply:
 			// Perform the change, then drop the connection without an answer.
 			buf := newBufferWriter()
 			ids.set(buf.Header())
 			e.handle(buf, r, rt, body)
 			e.record(call, 0)
-			dropConnection(w)
+			dropConnection(w, false)
 			return
 		case f.Status != 0 || f.Body != "":
-			e.writeFault(sw, f)
+			e.writeFault(sw, f, rt)
 			e.record(call, sw.status)
 			return
 		}
@@ -186,17 +221,13 @@ func readBody(rd io.Reader, encoding string) ([]byte, *apiError) {
 func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, rt route, body []byte) {
 	switch rt.op {
 	case OpCreateRequest:
-		e.handleCreateRequest(w, r, body)
-	case OpGetRequest:
-		e.handleGetRequest(w, r, rt.id)
-	case OpListRequests:
-		e.handleListRequests(w, r)
+		e.handleCreate(w, r, rt.res, body)
 	case OpCancelRequest:
-		e.handleCancelRequest(w, rt.id)
-	case OpGetSchedule:
-		e.handleGetSchedule(w, r, rt.id)
-	case OpListSchedules:
-		e.handleListSchedules(w, r)
+		e.handleCancel(w, rt.res, rt.id)
+	case rt.res.listOp:
+		e.handleList(w, r, rt.res)
+	case rt.res.getOp:
+		e.handleGet(w, r, rt.res, rt.id)
 	}
 }
 
@@ -254,13 +285,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// metadataURL is the @odata.context prefix for the server the client called.
-func metadataURL(r *http.Request) string {
+// metadataURL is the @odata.context of an entity set on the server the client called.
+func metadataURL(r *http.Request, set string) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/v1.0/$metadata#identityGovernance/privilegedAccess/group/"
+	return scheme + "://" + r.Host + "/v1.0/$metadata#identityGovernance/privilegedAccess/group/" + set
 }
 
 // sleepCtx waits d unless the client goes away first; false when it did.

@@ -3,6 +3,7 @@ package graphemu
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,8 +20,13 @@ const (
 	groupA     = "2b5ed229-4072-478d-9504-a047ebd4b07d"
 	groupB     = "68e55cce-cf7e-4a2d-9046-3e4e75c4bfa7"
 
-	requestsPath  = "/v1.0/identityGovernance/privilegedAccess/group/assignmentScheduleRequests"
-	schedulesPath = "/v1.0/identityGovernance/privilegedAccess/group/assignmentSchedules"
+	groupPath                = "/v1.0/identityGovernance/privilegedAccess/group/"
+	requestsPath             = groupPath + "assignmentScheduleRequests"
+	schedulesPath            = groupPath + "assignmentSchedules"
+	instancesPath            = groupPath + "assignmentScheduleInstances"
+	eligibilityRequestsPath  = groupPath + "eligibilityScheduleRequests"
+	eligibilitySchedulesPath = groupPath + "eligibilitySchedules"
+	eligibilityInstancesPath = groupPath + "eligibilityScheduleInstances"
 )
 
 // t0 is the emulator's start time in tests; its clock moves only with Advance.
@@ -171,10 +177,16 @@ func with(key string, v any) func(map[string]any) {
 	}
 }
 
-// create posts a create body and requires 201.
+// create posts an assignment request and requires 201.
 func (h *harness) create(body map[string]any) *response {
 	h.t.Helper()
-	r := h.do(http.MethodPost, requestsPath, body)
+	return h.createIn(requestsPath, body)
+}
+
+// createIn posts a request to the requests path of either kind and requires 201.
+func (h *harness) createIn(path string, body map[string]any) *response {
+	h.t.Helper()
+	r := h.do(http.MethodPost, path, body)
 	if r.status != http.StatusCreated {
 		h.t.Fatalf("create: want 201, got %s", r)
 	}
@@ -204,6 +216,19 @@ func (h *harness) list(path, filter string) *response {
 		q = "?%24filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
 	}
 	return h.do(http.MethodGet, path+q, nil)
+}
+
+// activate seeds a user's activation, and first the eligibility it needs.
+func (h *harness) activate(a Activation) Request {
+	h.t.Helper()
+	if _, err := h.emu.SeedEligibility(Eligibility{PrincipalID: a.PrincipalID, GroupID: a.GroupID, AccessID: a.AccessID}); err != nil && !errors.Is(err, ErrEligibilityExists) {
+		h.t.Fatal(err)
+	}
+	req, err := h.emu.SeedActivation(a)
+	if err != nil {
+		h.t.Fatalf("SeedActivation: %v", err)
+	}
+	return req
 }
 
 func tripleFilter(principal, group string) string {

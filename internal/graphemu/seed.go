@@ -1,9 +1,9 @@
 package graphemu
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -11,57 +11,46 @@ import (
 // The Go control API that changes state the way people outside the code under test do: users
 // activating, administrators assigning in the portal, approvers, Graph's purge.
 
-// PortalAdminID is the object id reported in createdBy for assignments seeded with
-// SeedAssignment: "an administrator, in the portal".
+// PortalAdminID is the object id reported in createdBy for assignments and eligibilities
+// seeded with SeedAssignment and SeedEligibility: "an administrator, in the portal".
 const PortalAdminID = "00000000-0000-0000-0000-0000000ad415"
 
-// ErrAssignmentExists is returned by SeedAssignment when the triple already has a live (or
-// pending) assignment.
-var ErrAssignmentExists = errors.New("graphemu: the role assignment already exists")
-
-// SeedActivation records a user's own activation made in the portal (selfActivate): it is
+// SeedActivation records a user's own activation made in the portal (selfActivate). As in
+// Entra, the user must hold a live eligibility for the triple (ErrNoEligibility otherwise; see
+// SeedEligibility) and not be active already (ErrAssignmentExists). The activation is
 // PendingApproval when the group requires approval (see SetApprovalRequired), otherwise
 // Provisioned at once with a schedule of Duration (8 hours when 0). Filtered lists show it
-// at once. It does not check for an existing assignment.
-func (e *Emulator) SeedActivation(a Activation) Request {
+// at once.
+func (e *Emulator) SeedActivation(a Activation) (Request, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.clock.now()
 	e.settleLocked(now)
+	t := triple{strings.ToLower(a.PrincipalID), strings.ToLower(a.GroupID), canonicalAccess(a.AccessID)}
+	if s := e.liveScheduleLocked(KindEligibility, t); s == nil || !s.inEffect() {
+		return Request{}, ErrNoEligibility
+	}
+	if e.liveScheduleLocked(KindAssignment, t) != nil || e.pendingRequestLocked(KindAssignment, t) != nil {
+		return Request{}, ErrAssignmentExists
+	}
 	length := a.Duration
 	if length <= 0 {
 		length = defaultActivationLength
 	}
-	accessID := canonicalAccess(a.AccessID)
-	groupID := strings.ToLower(a.GroupID)
-	id := uuid.NewString()
-	rec := &requestRecord{
-		Request: Request{
-			ID:               id,
-			Action:           ActionSelfActivate,
-			AccessID:         accessID,
-			PrincipalID:      strings.ToLower(a.PrincipalID),
-			GroupID:          groupID,
-			TargetScheduleID: scheduleIDFor(groupID, accessID, id),
-			Justification:    a.Justification,
-			ScheduleInfo: ScheduleInfo{
-				StartDateTime: timePtr(now),
-				Expiration:    Expiration{Type: ExpirationAfterDuration, Duration: formatISODuration(length)},
-			},
-			CreatedDateTime: now,
-			CreatedBy:       strings.ToLower(a.PrincipalID),
-		},
-		visibleAt: now,
-		length:    length,
+	rec := newSeededRecord(KindAssignment, ActionSelfActivate, t, a.Justification, t.principalID, now)
+	rec.ScheduleInfo = ScheduleInfo{
+		StartDateTime: timePtr(now),
+		Expiration:    Expiration{Type: ExpirationAfterDuration, Duration: formatISODuration(length)},
 	}
-	if e.approval[groupID] {
+	rec.length = length
+	if e.approval[t.groupID] {
 		rec.Status = StatusPendingApproval
-		rec.ApprovalID = id
+		rec.ApprovalID = rec.ID
 	} else {
 		e.provisionLocked(rec, now, now)
 	}
 	e.storeLocked(rec)
-	return rec.Request
+	return rec.Request, nil
 }
 
 // SeedAssignment records an active assignment made by someone else (an administrator's
@@ -69,14 +58,24 @@ func (e *Emulator) SeedActivation(a Activation) Request {
 // so that the assignment is already older than the minimum active age. Filtered lists show it
 // at once. ErrAssignmentExists when the triple is already assigned or has a request pending.
 func (e *Emulator) SeedAssignment(a Assignment) (Request, error) {
+	return e.seedAdminAssign(KindAssignment, a, ErrAssignmentExists)
+}
+
+// SeedEligibility records an eligible assignment made by someone else (an administrator, in
+// the portal), as SeedAssignment does for an active one. ErrEligibilityExists when the triple
+// is already eligible or has an eligibility request pending.
+func (e *Emulator) SeedEligibility(el Eligibility) (Request, error) {
+	return e.seedAdminAssign(KindEligibility, Assignment(el), ErrEligibilityExists)
+}
+
+func (e *Emulator) seedAdminAssign(kind string, a Assignment, exists error) (Request, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.clock.now()
 	e.settleLocked(now)
-	accessID := canonicalAccess(a.AccessID)
-	t := triple{strings.ToLower(a.PrincipalID), strings.ToLower(a.GroupID), accessID}
-	if e.liveScheduleLocked(t) != nil || e.pendingRequestLocked(t) != nil {
-		return Request{}, ErrAssignmentExists
+	t := triple{strings.ToLower(a.PrincipalID), strings.ToLower(a.GroupID), canonicalAccess(a.AccessID)}
+	if e.liveScheduleLocked(kind, t) != nil || e.pendingRequestLocked(kind, t) != nil {
+		return Request{}, exists
 	}
 	start := now
 	if !a.Start.IsZero() {
@@ -90,29 +89,33 @@ func (e *Emulator) SeedAssignment(a Assignment) (Request, error) {
 	if a.Duration > 0 {
 		exp = Expiration{Type: ExpirationAfterDuration, Duration: formatISODuration(a.Duration)}
 	}
-	id := uuid.NewString()
-	rec := &requestRecord{
-		Request: Request{
-			ID:               id,
-			Action:           ActionAdminAssign,
-			AccessID:         accessID,
-			PrincipalID:      t.principalID,
-			GroupID:          t.groupID,
-			TargetScheduleID: scheduleIDFor(t.groupID, accessID, id),
-			Justification:    a.Justification,
-			ScheduleInfo:     ScheduleInfo{StartDateTime: timePtr(start), Expiration: exp},
-			CreatedDateTime:  created,
-			CreatedBy:        PortalAdminID,
-		},
-		visibleAt:      now,
-		requestedStart: timePtr(start),
-		length:         a.Duration,
-	}
+	rec := newSeededRecord(kind, ActionAdminAssign, t, a.Justification, PortalAdminID, created)
+	rec.ScheduleInfo = ScheduleInfo{StartDateTime: timePtr(start), Expiration: exp}
+	rec.requestedStart = timePtr(start)
+	rec.length = a.Duration
 	e.provisionLocked(rec, created, start)
 	e.storeLocked(rec)
 	// A seeded assignment may already be past its end.
 	e.settleLocked(now)
 	return rec.Request, nil
+}
+
+// newSeededRecord is a request made outside the code under test, listed at once: the list lag
+// is about what the client just wrote, not about what others wrote earlier.
+func newSeededRecord(kind, action string, t triple, justification, createdBy string, created time.Time) *requestRecord {
+	id := uuid.NewString()
+	return &requestRecord{Request: Request{
+		ID:               id,
+		Kind:             kind,
+		Action:           action,
+		AccessID:         t.accessID,
+		PrincipalID:      t.principalID,
+		GroupID:          t.groupID,
+		TargetScheduleID: scheduleIDFor(t.groupID, t.accessID, id),
+		Justification:    justification,
+		CreatedDateTime:  created,
+		CreatedBy:        createdBy,
+	}}
 }
 
 func canonicalAccess(accessID string) string {
@@ -125,23 +128,21 @@ func canonicalAccess(accessID string) string {
 // Approve approves an activation waiting for approval: it is provisioned now, for its
 // duration counted from now.
 func (e *Emulator) Approve(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := e.clock.now()
-	e.settleLocked(now)
-	rec := e.requests[id]
-	if rec == nil {
-		return ErrNotFound
-	}
-	if rec.Status != StatusPendingApproval && rec.Status != StatusPendingAdminDecision {
-		return fmt.Errorf("%w: %s is %s", ErrInvalidState, id, rec.Status)
-	}
-	e.provisionLocked(rec, now, e.effectiveStart(rec, now))
-	return nil
+	return e.decide(id, func(rec *requestRecord, now time.Time) {
+		e.provisionLocked(rec, now, e.effectiveStart(rec, now))
+	})
 }
 
 // Deny denies an activation waiting for approval.
 func (e *Emulator) Deny(id string) error {
+	return e.decide(id, func(rec *requestRecord, now time.Time) {
+		rec.Status = StatusDenied
+		rec.CompletedDateTime = timePtr(now)
+	})
+}
+
+// decide applies an approver's decision to a request waiting for one.
+func (e *Emulator) decide(id string, apply func(*requestRecord, time.Time)) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.clock.now()
@@ -153,13 +154,12 @@ func (e *Emulator) Deny(id string) error {
 	if rec.Status != StatusPendingApproval && rec.Status != StatusPendingAdminDecision {
 		return fmt.Errorf("%w: %s is %s", ErrInvalidState, id, rec.Status)
 	}
-	rec.Status = StatusDenied
-	rec.CompletedDateTime = timePtr(now)
+	apply(rec, now)
 	return nil
 }
 
-// Purge forgets a request as Graph does after 30–45 days: GET answers 404 and lists omit it,
-// while the schedule it created stays readable for as long as it is live.
+// Purge forgets a request of either kind as Graph does after 30–45 days: GET answers 404 and
+// lists omit it, while the schedule it created stays readable for as long as it is live.
 func (e *Emulator) Purge(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -1,7 +1,6 @@
 package graphemu
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -23,7 +22,8 @@ type requestRecord struct {
 	validationOnly bool
 }
 
-// A triple identifies an assignment: one per principal, group and access kind.
+// A triple identifies an assignment or an eligibility: one of each per principal, group and
+// access kind.
 type triple struct{ principalID, groupID, accessID string }
 
 func (t triple) matches(principalID, groupID, accessID string) bool {
@@ -135,22 +135,25 @@ func (e *Emulator) provisionLocked(rec *requestRecord, at, start time.Time) {
 		rec.CompletedDateTime = timePtr(at)
 		return
 	}
-	assignmentType := AssignmentTypeAssigned
-	if rec.Action == ActionSelfActivate {
-		assignmentType = AssignmentTypeActivated
-	}
 	s := &Schedule{
 		ID:              rec.TargetScheduleID,
+		Kind:            rec.Kind,
 		AccessID:        rec.AccessID,
 		PrincipalID:     rec.PrincipalID,
 		GroupID:         rec.GroupID,
 		MemberType:      MemberTypeDirect,
-		AssignmentType:  assignmentType,
 		CreatedUsing:    rec.ID,
 		CreatedDateTime: at,
 		ScheduleInfo:    rec.ScheduleInfo,
+		InstanceID:      scheduleIDFor(rec.GroupID, rec.AccessID, uuid.NewString()),
 		StartDateTime:   start,
 		EndDateTime:     end,
+	}
+	if rec.Kind == KindAssignment {
+		s.AssignmentType = AssignmentTypeAssigned
+		if rec.Action == ActionSelfActivate {
+			s.AssignmentType = AssignmentTypeActivated
+		}
 	}
 	if start.After(at) {
 		s.Status = StatusGranted
@@ -166,10 +169,12 @@ func (e *Emulator) provisionLocked(rec *requestRecord, at, start time.Time) {
 		return
 	}
 	if old := e.schedules[s.ID]; old != nil {
-		// Re-provisioned after SetRequestStatus: the schedule starts over.
+		// Re-provisioned after SetRequestStatus: the schedule starts over, as the same instance.
+		s.InstanceID = old.InstanceID
 		*old = *s
 		return
 	}
+	e.instanceSchedule[s.InstanceID] = s.ID
 	e.schedules[s.ID] = s
 	e.scheduleOrder = append(e.scheduleOrder, s.ID)
 }
@@ -186,22 +191,23 @@ func (e *Emulator) endScheduleLocked(s *Schedule, at time.Time, reason string) {
 	}
 }
 
-// liveScheduleLocked is the triple's live schedule, or nil.
-func (e *Emulator) liveScheduleLocked(t triple) *Schedule {
+// liveScheduleLocked is the triple's live schedule of that kind, or nil.
+func (e *Emulator) liveScheduleLocked(kind string, t triple) *Schedule {
 	for _, id := range e.scheduleOrder {
 		s := e.schedules[id]
-		if s.Live() && t.matches(s.PrincipalID, s.GroupID, s.AccessID) {
+		if s.Kind == kind && s.Live() && t.matches(s.PrincipalID, s.GroupID, s.AccessID) {
 			return s
 		}
 	}
 	return nil
 }
 
-// pendingRequestLocked is a request for the triple that is still in flight, or nil.
-func (e *Emulator) pendingRequestLocked(t triple) *requestRecord {
+// pendingRequestLocked is an assigning request of that kind for the triple that is still in
+// flight, or nil.
+func (e *Emulator) pendingRequestLocked(kind string, t triple) *requestRecord {
 	for _, id := range e.requestOrder {
 		rec := e.requests[id]
-		if rec == nil || (rec.Action != ActionAdminAssign && rec.Action != ActionSelfActivate) {
+		if rec == nil || rec.Kind != kind || (rec.Action != ActionAdminAssign && rec.Action != ActionSelfActivate) {
 			continue
 		}
 		switch rec.Status {
@@ -220,127 +226,11 @@ func (e *Emulator) storeLocked(rec *requestRecord) {
 	e.requestOrder = append(e.requestOrder, rec.ID)
 }
 
-// newRecord starts a request from validated input.
-func (e *Emulator) newRecord(in *createInput, now time.Time) *requestRecord {
-	id := uuid.NewString()
-	rec := &requestRecord{
-		Request: Request{
-			ID:               id,
-			Action:           in.action,
-			AccessID:         in.accessID,
-			PrincipalID:      in.principalID,
-			GroupID:          in.groupID,
-			TargetScheduleID: scheduleIDFor(in.groupID, in.accessID, id),
-			Justification:    in.justification,
-			CustomData:       in.customData,
-			Ticket:           in.ticket,
-			ScheduleInfo:     ScheduleInfo{StartDateTime: in.start, Expiration: in.exp},
-			CreatedDateTime:  now,
-			CreatedBy:        CallerID,
-		},
-		visibleAt:      now.Add(e.listLag),
-		requestedStart: in.start,
-		length:         in.length,
-		validationOnly: in.validationOnly,
-	}
-	return rec
-}
-
-// createAssignLocked handles an adminAssign request.
-func (e *Emulator) createAssignLocked(in *createInput, now time.Time) (*requestRecord, *apiError) {
-	t := triple{in.principalID, in.groupID, in.accessID}
-	if e.liveScheduleLocked(t) != nil {
-		return nil, badRequest(CodeRoleAssignmentExists, "The Role assignment already exists.")
-	}
-	if e.pendingRequestLocked(t) != nil {
-		return nil, badRequest(CodePendingRoleAssignmentRequest, "There is already an existing pending Role assignment request.")
-	}
-	if in.exp.Type == ExpirationAfterDateTime {
-		start := now
-		if in.start != nil && in.start.After(now) {
-			start = *in.start
-		}
-		if !in.exp.EndDateTime.After(start) {
-			return nil, badRequest(CodeInvalidRequest, "The request is invalid: the expiration endDateTime must be after the start and in the future.")
-		}
-	}
-	rec := e.newRecord(in, now)
-	if e.provisioningDelay > 0 && !rec.validationOnly {
-		rec.Status = StatusPendingProvisioning
-		rec.provisionAt = now.Add(e.provisioningDelay)
-	} else {
-		e.provisionLocked(rec, now, e.effectiveStart(rec, now))
-	}
-	if !rec.validationOnly {
-		e.storeLocked(rec)
-	}
-	return rec, nil
-}
-
-// createRemoveLocked handles an adminRemove request: it ends the triple's assignment and is
-// itself Revoked at once. The request that created the assignment keeps its status.
-func (e *Emulator) createRemoveLocked(in *createInput, now time.Time) (*requestRecord, *apiError) {
-	t := triple{in.principalID, in.groupID, in.accessID}
-	s := e.liveScheduleLocked(t)
-	if s == nil {
-		if e.pendingRequestLocked(t) != nil {
-			return nil, badRequest(CodePendingRoleAssignmentRequest, "There is already an existing pending Role assignment request.")
-		}
-		return nil, badRequest(CodeRoleAssignmentDoesNotExist, "The Role assignment does not exist.")
-	}
-	if s.Status == StatusProvisioned && e.minActiveAge > 0 && now.Sub(s.StartDateTime) < e.minActiveAge {
-		return nil, badRequest(CodeActiveDurationTooShort, "The Active duration is too short. Miniumum Required is %s.", describeDuration(e.minActiveAge))
-	}
-	rec := e.newRecord(in, now)
-	if !in.hasSchedule {
-		rec.ScheduleInfo = ScheduleInfo{Expiration: Expiration{Type: ExpirationNotSpecified}}
-	}
-	if rec.ScheduleInfo.StartDateTime == nil {
-		rec.ScheduleInfo.StartDateTime = timePtr(now)
-	}
-	rec.Status = StatusRevoked
-	rec.CompletedDateTime = timePtr(now)
-	if !rec.validationOnly {
-		e.endScheduleLocked(s, now, EndReasonRemoved)
-		e.storeLocked(rec)
-	}
-	return rec, nil
-}
-
-// cancelLocked cancels a request that has not been provisioned.
-func (e *Emulator) cancelLocked(id string, now time.Time) *apiError {
-	rec := e.requests[id]
-	if rec == nil {
-		return requestNotFound(id)
-	}
-	switch rec.Status {
-	case StatusGranted, StatusPendingApproval, StatusPendingAdminDecision:
-	default:
-		return badRequest(CodeRequestCannotBeCancelled, "Only requests in status of Granted, PendingApproval and PendingAdminDecision can be cancelled; this request is %s.", rec.Status)
-	}
-	rec.Status = StatusCanceled
-	rec.CompletedDateTime = timePtr(now)
-	if s := e.schedules[rec.TargetScheduleID]; s != nil && s.Live() {
-		e.endScheduleLocked(s, now, EndReasonCanceled)
+// requestOfKindLocked is the stored request id of that kind, or nil: an assignment request's
+// id is unknown on the eligibility URLs and the other way round.
+func (e *Emulator) requestOfKindLocked(kind, id string) *requestRecord {
+	if rec := e.requests[id]; rec != nil && rec.Kind == kind {
+		return rec
 	}
 	return nil
-}
-
-func requestNotFound(id string) *apiError {
-	return notFound("The privilegedAccessGroupAssignmentScheduleRequest '%s' was not found.", id)
-}
-
-func scheduleNotFound(id string) *apiError {
-	return notFound("The privilegedAccessGroupAssignmentSchedule '%s' was not found.", id)
-}
-
-// describeDuration writes d as Graph's messages do ("5 minutes").
-func describeDuration(d time.Duration) string {
-	switch {
-	case d == time.Minute:
-		return "1 minute"
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%d minutes", d/time.Minute)
-	}
-	return d.String()
 }

@@ -3,6 +3,7 @@ package graphemu
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -63,10 +64,11 @@ type createInput struct {
 	length time.Duration
 }
 
-// actionNames maps the lower-cased action to Graph's spelling; Graph reads enum-like values
+// actionNames maps the lower-cased action to Graph's spelling; Graph reads enum values
 // without regard to case and answers in its own spelling.
-var actionNames = canonicalNames(ActionAdminAssign, ActionAdminRemove, ActionAdminUpdate,
-	ActionAdminExtend, ActionAdminRenew, ActionSelfActivate, ActionSelfDeactivate)
+var actionNames = canonicalNames(ActionAdminAssign, ActionAdminUpdate, ActionAdminRemove,
+	ActionSelfActivate, ActionSelfDeactivate, ActionAdminExtend, ActionAdminRenew,
+	ActionSelfExtend, ActionSelfRenew, "unknownFutureValue")
 
 var accessNames = canonicalNames(AccessMember, AccessOwner)
 
@@ -81,10 +83,17 @@ func canonicalNames(names ...string) map[string]string {
 	return m
 }
 
+// actionModelled reports whether the emulator answers a create with this action (in Graph's
+// spelling) as Graph would. It models what an application sends: adminAssign and adminRemove,
+// for both kinds. The conformance test asks it which documented examples can run.
+func actionModelled(action string) bool {
+	return action == ActionAdminAssign || action == ActionAdminRemove
+}
+
 // parseCreate decodes and validates a create body the way Graph does: a payload that cannot
-// be read, or a value of the wrong type or enum, is a BadRequest; a readable request that PIM
-// cannot accept is an InvalidRoleAssignmentRequest.
-func parseCreate(raw []byte) (*createInput, *apiError) {
+// be read, a property the type does not have, or a value of the wrong type or enum, is a
+// BadRequest; a readable request that PIM cannot accept is an InvalidRoleAssignmentRequest.
+func parseCreate(raw []byte, kind string) (*createInput, *apiError) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, badRequest(CodeBadRequest, "Empty Payload. JSON content expected.")
 	}
@@ -93,6 +102,9 @@ func parseCreate(raw []byte) (*createInput, *apiError) {
 	if err := dec.Decode(&body); err != nil {
 		return nil, badRequest(CodeBadRequest, "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
 	}
+	if err := checkClosed(raw, requestType(kind), reflect.TypeFor[requestJSON]()); err != nil {
+		return nil, err
+	}
 	in := &createInput{}
 
 	if body.Action == nil || *body.Action == "" {
@@ -100,10 +112,13 @@ func parseCreate(raw []byte) (*createInput, *apiError) {
 	}
 	action, ok := actionNames[strings.ToLower(*body.Action)]
 	if !ok {
-		return nil, badRequest(CodeInvalidRequest, "The request is invalid: '%s' is not a valid action.", *body.Action)
+		return nil, badRequest(CodeBadRequest, "Cannot convert the literal '%s' to the expected type 'microsoft.graph.scheduleRequestActions'.", *body.Action)
 	}
-	if action != ActionAdminAssign && action != ActionAdminRemove {
-		return nil, badRequest(CodeInvalidRequest, "The action '%s' is not supported by the Graph emulator; it models adminAssign and adminRemove (selfActivate needs a signed-in user: use SeedActivation).", action)
+	if action == "unknownFutureValue" {
+		return nil, badRequest(CodeInvalidRequest, "The request is invalid: '%s' is not a valid action.", action)
+	}
+	if !actionModelled(action) {
+		return nil, notModelled("The Graph emulator does not model the action '%s'; it models adminAssign and adminRemove (a user's selfActivate is seeded with SeedActivation).", action)
 	}
 	in.action = action
 
@@ -157,7 +172,6 @@ func parseCreate(raw []byte) (*createInput, *apiError) {
 		if in.action == ActionAdminAssign {
 			return nil, badRequest(CodeInvalidRequest, "The request is invalid: scheduleInfo is required for adminAssign.")
 		}
-		in.exp = Expiration{Type: ExpirationNotSpecified}
 		return in, nil
 	}
 	if err := parseSchedule(body.ScheduleInfo, in); err != nil {

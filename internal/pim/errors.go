@@ -61,6 +61,9 @@ type Error struct {
 	// Detail describes a failure without a Graph body (a transport error), already flattened
 	// to text.
 	Detail string
+	// NotSent says the call never left the process (the client-side write limiter, an input
+	// refused before sending): a write that failed so certainly changed nothing in Graph.
+	NotSent bool
 }
 
 func (e *Error) Error() string {
@@ -109,6 +112,12 @@ func ClassOf(err error) ErrorClass {
 		return e.Class
 	}
 	return ClassTransient
+}
+
+// NotSent reports whether err proves that the call never reached Graph.
+func NotSent(err error) bool {
+	e := AsError(err)
+	return e != nil && e.NotSent
 }
 
 // IsClass reports whether err is of class c.

@@ -7,16 +7,26 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// WithWriteLimit wraps c so that its writes (create, cancel, remove) share one token bucket of
-// qps writes per second with the given burst, across every worker of the process. Graph allows
-// about 20 identity writes per second per app and tenant; staying under it client-side keeps
-// the operator out of 429s. Reads pass through. A write whose context ends before its turn
-// comes fails as ClassThrottled, so the reconciler requeues instead of holding a worker.
-func WithWriteLimit(c Client, qps float64, burst int) Client {
+// WithWriteLimit wraps g so that the writes (assign, cancel, remove) of every kind share one
+// token bucket of qps writes per second with the given burst, across every worker of the
+// process: Graph's budget is per app and tenant, not per collection. Graph allows about 20
+// identity writes per second; staying under it client-side keeps the operator out of 429s.
+// Reads pass through. A write whose context ends before its turn comes fails as ClassThrottled
+// with NotSent set, so the reconciler requeues instead of holding a worker.
+func WithWriteLimit(g Graph, qps float64, burst int) Graph {
 	if qps <= 0 {
-		return c
+		return g
 	}
-	return &writeLimited{Client: c, lim: rate.NewLimiter(rate.Limit(qps), max(burst, 1))}
+	return &writeLimitedGraph{Graph: g, lim: rate.NewLimiter(rate.Limit(qps), max(burst, 1))}
+}
+
+type writeLimitedGraph struct {
+	Graph
+	lim *rate.Limiter
+}
+
+func (w *writeLimitedGraph) For(k Kind) Client {
+	return &writeLimited{Client: w.Graph.For(k), lim: w.lim}
 }
 
 type writeLimited struct {
@@ -26,29 +36,30 @@ type writeLimited struct {
 
 func (w *writeLimited) wait(ctx context.Context, op string) error {
 	if err := w.lim.Wait(ctx); err != nil {
-		return &Error{Op: op, Class: ClassThrottled, RetryAfter: time.Duration(float64(time.Second) / float64(w.lim.Limit())),
-			Detail: "client-side write limit (--graph-write-qps): " + err.Error()}
+		return &Error{Op: op, Class: ClassThrottled, NotSent: true,
+			RetryAfter: time.Duration(float64(time.Second) / float64(w.lim.Limit())),
+			Detail:     "client-side write limit (--graph-write-qps): " + err.Error()}
 	}
 	return nil
 }
 
-func (w *writeLimited) CreateAssignment(ctx context.Context, in CreateInput) (*Request, error) {
+func (w *writeLimited) Assign(ctx context.Context, in CreateInput) (*Request, error) {
 	if err := w.wait(ctx, "createRequest"); err != nil {
 		return nil, err
 	}
-	return w.Client.CreateAssignment(ctx, in)
+	return w.Client.Assign(ctx, in)
 }
 
-func (w *writeLimited) CancelRequest(ctx context.Context, id string) error {
+func (w *writeLimited) Cancel(ctx context.Context, id string) error {
 	if err := w.wait(ctx, "cancelRequest"); err != nil {
 		return err
 	}
-	return w.Client.CancelRequest(ctx, id)
+	return w.Client.Cancel(ctx, id)
 }
 
-func (w *writeLimited) RemoveAssignment(ctx context.Context, t Triple, justification string) (*Request, error) {
-	if err := w.wait(ctx, "removeAssignment"); err != nil {
+func (w *writeLimited) Remove(ctx context.Context, t Triple, justification string) (*Request, error) {
+	if err := w.wait(ctx, "removeAccess"); err != nil {
 		return nil, err
 	}
-	return w.Client.RemoveAssignment(ctx, t, justification)
+	return w.Client.Remove(ctx, t, justification)
 }

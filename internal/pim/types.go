@@ -69,7 +69,8 @@ type Ticket struct {
 	Number string
 }
 
-// Triple identifies an assignment: Graph allows one per principal, group and access kind.
+// Triple identifies an assignment or eligibility: Graph allows one of each per principal, group
+// and access kind.
 type Triple struct {
 	PrincipalID string
 	GroupID     string
@@ -85,7 +86,8 @@ type CreateInput struct {
 	Schedule      ScheduleInfo
 }
 
-// Request is a privilegedAccessGroupAssignmentScheduleRequest as Graph reports it.
+// Request is a privilegedAccessGroupAssignmentScheduleRequest or EligibilityScheduleRequest as
+// Graph reports it.
 type Request struct {
 	ID               string
 	Status           Status
@@ -103,13 +105,38 @@ type Request struct {
 	End   *time.Time
 }
 
-// Schedule is a privilegedAccessGroupAssignmentSchedule: the durable handle of an assignment,
-// which outlives its request when Graph purges old requests.
+// MemberType says how a principal holds a schedule's access: directly, or through a group.
+// Graph's examples spell it both "Direct" and "direct"; the client normalises to the CSDL's.
+type MemberType string
+
+// The member types of the CSDL (privilegedAccessGroupMemberType).
+const (
+	MemberTypeDirect MemberType = "direct"
+	MemberTypeGroup  MemberType = "group"
+)
+
+// AssignmentType says how an assignment schedule came to be: assigned by an administrator, or
+// activated from an eligibility. Eligibility schedules have none.
+type AssignmentType string
+
+// The assignment types of the CSDL (privilegedAccessGroupAssignmentType).
+const (
+	AssignmentTypeAssigned  AssignmentType = "assigned"
+	AssignmentTypeActivated AssignmentType = "activated"
+)
+
+// Schedule is a privilegedAccessGroupAssignmentSchedule or EligibilitySchedule (or one of their
+// instances): the durable handle of the access, which outlives its request when Graph purges
+// old requests.
 type Schedule struct {
-	ID      string
-	Status  Status
-	Triple  Triple
-	Created *time.Time
-	Start   *time.Time
-	End     *time.Time
+	ID             string
+	Status         Status
+	Triple         Triple
+	MemberType     MemberType
+	AssignmentType AssignmentType
+	// CreatedUsing is the id of the request that created the schedule.
+	CreatedUsing string
+	Created      *time.Time
+	Start        *time.Time
+	End          *time.Time
 }

@@ -52,10 +52,10 @@ type Request struct {
 	HasTicket bool
 }
 
-// RequestFromSpec is the Request a PIMAssignmentRequest's spec makes. For an adopted request
+// RequestFromSpec is the Request a request object's spec makes. For an adopted request
 // (spec.requestId set) the spec says nothing about group or access: use EvaluateAdopt with what
 // Graph reports instead.
-func RequestFromSpec(spec *accessv1alpha1.PIMAssignmentRequestSpec) Request {
+func RequestFromSpec(spec *accessv1alpha1.RequestSpec) Request {
 	r := Request{
 		GroupID:          spec.GroupID,
 		AccessID:         spec.AccessID,
@@ -130,7 +130,7 @@ func Evaluate(policies []accessv1alpha1.PIMAccessPolicy, ns Namespace, req Reque
 	msg := fmt.Sprintf("%s (policy %q", strings.Join(bestMissing, "; "), best.Name)
 	if len(allowing) > 1 {
 		msg += fmt.Sprintf(", the closest of %d policies that allow group %s as %s for namespace %q",
-			len(allowing), req.GroupID, accessOrMember(req.AccessID), ns.Name)
+			len(allowing), req.GroupID, req.AccessID.OrMember(), ns.Name)
 	}
 	msg += ")"
 	return Decision{Policy: best.Name, Denial: DeniedRules, Missing: bestMissing, Message: msg}
@@ -197,7 +197,7 @@ func selector(s *accessv1alpha1.NamespaceSelector) (labels.Selector, bool) {
 // evaluateAccess returns the policies, in name order, that select ns and allow groupID with
 // accessID; or, when there are none, the denial.
 func evaluateAccess(policies []accessv1alpha1.PIMAccessPolicy, ns Namespace, groupID string, accessID accessv1alpha1.AccessID) ([]*accessv1alpha1.PIMAccessPolicy, *Decision) {
-	access := accessOrMember(accessID)
+	access := accessID.OrMember()
 
 	var selecting []*accessv1alpha1.PIMAccessPolicy
 	for i := range policies {
@@ -298,13 +298,6 @@ func findGroup(spec *accessv1alpha1.PIMAccessPolicySpec, groupID string) *access
 
 func permitted(name string) Decision {
 	return Decision{Permitted: true, Policy: name, Message: fmt.Sprintf("permitted by PIMAccessPolicy %q", name)}
-}
-
-func accessOrMember(a accessv1alpha1.AccessID) accessv1alpha1.AccessID {
-	if a == "" {
-		return accessv1alpha1.AccessMember
-	}
-	return a
 }
 
 // maxNames bounds how many policy names a message lists.

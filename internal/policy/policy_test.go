@@ -435,22 +435,22 @@ func TestRequestFromSpec(t *testing.T) {
 	end := metav1.NewTime(now.Add(5 * time.Hour))
 	cases := []struct {
 		name string
-		spec accessv1alpha1.PIMAssignmentRequestSpec
+		spec accessv1alpha1.RequestSpec
 		want policy.Request
 	}{
-		{"afterDuration with ticket", accessv1alpha1.PIMAssignmentRequestSpec{
+		{"afterDuration with ticket", accessv1alpha1.RequestSpec{
 			GroupID: groupX, AccessID: owner, Justification: "on call",
 			Ticket: &accessv1alpha1.Ticket{System: "ServiceNow", Number: "CHG1"},
 			Schedule: &accessv1alpha1.Schedule{Expiration: accessv1alpha1.Expiration{
 				Type: accessv1alpha1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: 8 * time.Hour}}},
 		}, policy.Request{GroupID: groupX, AccessID: owner, Expiration: accessv1alpha1.ExpirationAfterDuration,
 			Duration: 8 * time.Hour, HasJustification: true, HasTicket: true}},
-		{"afterDateTime with a start, blank justification", accessv1alpha1.PIMAssignmentRequestSpec{
+		{"afterDateTime with a start, blank justification", accessv1alpha1.RequestSpec{
 			GroupID: groupX, Justification: "  ",
 			Schedule: &accessv1alpha1.Schedule{StartDateTime: &start, Expiration: accessv1alpha1.Expiration{
 				Type: accessv1alpha1.ExpirationAfterDateTime, EndDateTime: &end}},
 		}, policy.Request{GroupID: groupX, Start: start.Time, Expiration: accessv1alpha1.ExpirationAfterDateTime, End: end.Time}},
-		{"noExpiration, half a ticket", accessv1alpha1.PIMAssignmentRequestSpec{
+		{"noExpiration, half a ticket", accessv1alpha1.RequestSpec{
 			GroupID: groupX, Ticket: &accessv1alpha1.Ticket{System: "Jira"},
 			Schedule: &accessv1alpha1.Schedule{Expiration: accessv1alpha1.Expiration{Type: accessv1alpha1.ExpirationNone}},
 		}, policy.Request{GroupID: groupX, Expiration: accessv1alpha1.ExpirationNone}},

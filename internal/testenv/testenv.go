@@ -10,11 +10,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -80,3 +86,34 @@ func (e *Env) KubectlPath() string {
 
 // GVK is the PIMAssignmentRequest kind.
 var GVK = schema.GroupVersionKind{Group: accessv1alpha1.GroupVersion.Group, Version: accessv1alpha1.GroupVersion.Version, Kind: "PIMAssignmentRequest"}
+
+// Kstatus is what kstatus (Flux, kubectl wait, cli-utils) computes for obj: the result GitOps
+// tools show for it.
+func Kstatus(obj client.Object, kind string) (kstatus.Status, error) {
+	m, err := k8sruntime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return "", err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion(accessv1alpha1.GroupVersion.String())
+	u.SetKind(kind)
+	res, err := kstatus.Compute(u)
+	if err != nil {
+		return "", err
+	}
+	return res.Status, nil
+}
+
+// CheckConditions fails t unless conds hold every condition of spec, a comma-separated list of
+// "Type=Status/Reason".
+func CheckConditions(t testing.TB, conds []metav1.Condition, spec string) {
+	t.Helper()
+	for _, c := range strings.Split(spec, ",") {
+		typ, rest, _ := strings.Cut(c, "=")
+		st, reason, _ := strings.Cut(rest, "/")
+		got := meta.FindStatusCondition(conds, typ)
+		if got == nil || string(got.Status) != st || got.Reason != reason {
+			t.Errorf("condition %s: got %+v, want %s/%s", typ, got, st, reason)
+		}
+	}
+}

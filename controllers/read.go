@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,44 +13,69 @@ import (
 
 // graphCtx bounds one Graph call.
 func (r *Reconciler) graphCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, r.Options.GraphTimeout)
+	return context.WithTimeout(ctx, r.cfg.Options.GraphTimeout)
 }
 
-// observe reads what whatToRead asks for and folds it into the status: the request, or —
-// when Graph has purged it — its schedule; or the removal request being followed. At the
-// resync of an active assignment it also reads the schedule, which is how access removed
-// outside this object shows: its request stays Provisioned.
-func (r *Reconciler) observe(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView, what graphRead) error {
-	st := &obj.Status
+// read reads what readFor asks for and folds it into the status: the request, or — when Graph
+// has purged it — its schedule; or the removal request being followed. At the resync of live
+// access it also reads the schedule, which is how access removed outside this object shows:
+// its request stays Provisioned.
+func (r *Reconciler) read(ctx context.Context, obj Object, facts *graphFacts, what graphRead) error {
+	st := obj.GetRequestStatus()
 	switch what {
 	case readRemoval:
 		cctx, cancel := r.graphCtx(ctx)
 		defer cancel()
-		req, err := r.Graph.GetRequest(cctx, st.RemovalRequestID)
+		req, err := r.graph.GetRequest(cctx, st.RemovalRequestID)
 		if err != nil {
 			return err
 		}
 		st.RemovalStatus = string(req.Status)
 		return nil
 	case readRequest:
-		return r.readRequest(ctx, obj, g)
-	case readActive:
-		if err := r.readRequest(ctx, obj, g); err != nil {
+		return r.readRequest(ctx, st, facts)
+	case readLive:
+		if err := r.readRequest(ctx, st, facts); err != nil {
 			return err
 		}
-		return r.checkSchedule(ctx, obj, g)
+		return r.checkSchedule(ctx, st, facts)
+	case readOwnSchedule:
+		if err := r.readRequest(ctx, st, facts); err != nil {
+			return err
+		}
+		return r.findOwnSchedule(ctx, st, facts)
 	}
 	return nil
 }
 
-// checkSchedule reads the schedule of an assignment that is still Provisioned by its request: a
-// 404 means the access was removed (or cancelled) outside this object. One GET per active
-// object per resync. A 404 within the replication grace of the request's creation is not
-// trusted.
-func (r *Reconciler) checkSchedule(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
-	st := &obj.Status
+// findOwnSchedule looks for the schedule this object's request created, among the triple's
+// live ones (createdUsing is the request id), when Graph did not name it in targetScheduleId.
+func (r *Reconciler) findOwnSchedule(ctx context.Context, st *v1.RequestStatus, facts *graphFacts) error {
+	if st.TargetScheduleID != "" || facts.Gone {
+		return nil
+	}
+	cctx, cancel := r.graphCtx(ctx)
+	defer cancel()
+	live, err := r.graph.FindLiveSchedules(cctx, statusTriple(st))
+	if err != nil {
+		return err
+	}
+	for _, s := range live {
+		if strings.EqualFold(s.CreatedUsing, st.RequestID) {
+			st.TargetScheduleID = s.ID
+			return nil
+		}
+	}
+	facts.NoOwnSchedule = true
+	return nil
+}
+
+// checkSchedule reads the schedule of access that is still Provisioned by its request: a 404
+// means the access was removed (or cancelled) outside this object. One GET per live object per
+// resync. A 404 within the replication grace of the request's creation is not trusted.
+func (r *Reconciler) checkSchedule(ctx context.Context, st *v1.RequestStatus, facts *graphFacts) error {
 	switch {
-	case g.gone, g.scheduleRead, st.TargetScheduleID == "":
+	case facts.Gone, facts.ScheduleRead, st.TargetScheduleID == "":
 		return nil
 	}
 	switch pim.Status(st.GraphStatus) {
@@ -62,26 +88,25 @@ func (r *Reconciler) checkSchedule(ctx context.Context, obj *v1.PIMAssignmentReq
 	}
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
-	_, err := r.Graph.GetSchedule(cctx, st.TargetScheduleID)
+	_, err := r.graph.GetSchedule(cctx, st.TargetScheduleID)
 	switch {
 	case err == nil:
 		return nil
 	case !pim.IsClass(err, pim.ClassNotFound):
 		return err
-	case st.CreatedDateTime != nil && r.now().Sub(st.CreatedDateTime.Time) < r.Options.ReplicationGrace:
+	case r.withinReplicationGrace(st):
 		return nil
 	}
-	g.scheduleGone = true
+	facts.ScheduleGone = true
 	return nil
 }
 
 // readRequest reads the request; a 404 falls back to the schedule (the durable handle), and a
 // 404 for both means ended — unless the request is so new that Graph may not have replicated it.
-func (r *Reconciler) readRequest(ctx context.Context, obj *v1.PIMAssignmentRequest, g *graphView) error {
-	st := &obj.Status
+func (r *Reconciler) readRequest(ctx context.Context, st *v1.RequestStatus, facts *graphFacts) error {
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
-	req, err := r.Graph.GetRequest(cctx, st.RequestID)
+	req, err := r.graph.GetRequest(cctx, st.RequestID)
 	if err == nil {
 		foldRequest(st, req)
 		return nil
@@ -90,21 +115,27 @@ func (r *Reconciler) readRequest(ctx context.Context, obj *v1.PIMAssignmentReque
 		return err
 	}
 	if st.TargetScheduleID != "" {
-		s, serr := r.Graph.GetSchedule(cctx, st.TargetScheduleID)
+		s, serr := r.graph.GetSchedule(cctx, st.TargetScheduleID)
 		if serr == nil {
 			foldSchedule(st, s)
-			g.scheduleRead = true
+			facts.ScheduleRead = true
 			return nil
 		}
 		if !pim.IsClass(serr, pim.ClassNotFound) {
 			return serr
 		}
 	}
-	if st.CreatedDateTime != nil && r.now().Sub(st.CreatedDateTime.Time) < r.Options.ReplicationGrace {
+	if r.withinReplicationGrace(st) {
 		return err // a replication 404 right after create: transient
 	}
-	g.gone = true
+	facts.Gone = true
 	return nil
+}
+
+// withinReplicationGrace: the request is so new that a 404 may only mean Graph has not
+// replicated it yet.
+func (r *Reconciler) withinReplicationGrace(st *v1.RequestStatus) bool {
+	return st.CreatedDateTime != nil && r.now().Sub(st.CreatedDateTime.Time) < r.cfg.Options.ReplicationGrace
 }
 
 func metaTime(t *time.Time) *metav1.Time {
@@ -129,7 +160,7 @@ func metaTimeCeil(t *time.Time) *metav1.Time {
 }
 
 // foldRequest records what Graph reports of the request.
-func foldRequest(st *v1.PIMAssignmentRequestStatus, req *pim.Request) {
+func foldRequest(st *v1.RequestStatus, req *pim.Request) {
 	if st.RequestID == "" {
 		st.RequestID = req.ID
 	}
@@ -145,7 +176,7 @@ func foldRequest(st *v1.PIMAssignmentRequestStatus, req *pim.Request) {
 }
 
 // foldSchedule records what the schedule says when Graph has purged the request.
-func foldSchedule(st *v1.PIMAssignmentRequestStatus, s *pim.Schedule) {
+func foldSchedule(st *v1.RequestStatus, s *pim.Schedule) {
 	foldTriple(st, s.Triple)
 	st.GraphStatus = string(s.Status)
 	if s.Start != nil {
@@ -154,7 +185,7 @@ func foldSchedule(st *v1.PIMAssignmentRequestStatus, s *pim.Schedule) {
 	st.EndDateTime = metaTimeCeil(s.End)
 }
 
-func foldTriple(st *v1.PIMAssignmentRequestStatus, t pim.Triple) {
+func foldTriple(st *v1.RequestStatus, t pim.Triple) {
 	if t.GroupID != "" {
 		st.GroupID = t.GroupID
 	}

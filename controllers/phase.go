@@ -1,0 +1,121 @@
+package controllers
+
+import (
+	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/pim"
+)
+
+// phase is where an object stands in DESIGN §4's table. phaseOf is the table's precedence,
+// written once: it decides both what Graph must be read (readFor) and what follows (decide).
+type phase int
+
+const (
+	// phaseOrphaning: deleted with effective deletion policy Orphan.
+	phaseOrphaning phase = iota
+	// phaseEndedAsAsked: the request was ended as the spec asks, and that is recorded.
+	phaseEndedAsAsked
+	// phaseUnsubmitted: no Graph request is recorded (with or without the create-pending marker).
+	phaseUnsubmitted
+	// phaseGone: Graph knows neither the request nor its schedule.
+	phaseGone
+	// phaseRemoving: the object's adminRemove request is being followed.
+	phaseRemoving
+	// phaseWritten: a write of this reconcile answered, and its answer decides.
+	phaseWritten
+	// phasePending: Granted, PendingApproval, PendingAdminDecision — cancellable.
+	phasePending
+	// phaseLive: Provisioned or ScheduleCreated, before its end, not removed elsewhere.
+	phaseLive
+	// phaseExpired: Provisioned or ScheduleCreated, past its end.
+	phaseExpired
+	// phaseRemovedElsewhere: Provisioned, but its schedule is gone (someone else's adminRemove).
+	phaseRemovedElsewhere
+	// phaseEnded: Canceled or Revoked.
+	phaseEnded
+	// phaseRefused: Denied or Failed.
+	phaseRefused
+	// phaseInFlight: PendingProvisioning, PendingScheduleCreation, or a status this code does not
+	// know: wait for Graph.
+	phaseInFlight
+)
+
+func phaseOf(o observation) phase {
+	st := o.Status
+	switch {
+	case o.Deleting && o.Policy != v1.DeletionPolicyCancel:
+		return phaseOrphaning
+	case o.wantEnded() && isTrue(st, v1.ConditionCancelled):
+		return phaseEndedAsAsked
+	case st.RequestID == "":
+		return phaseUnsubmitted
+	case o.Graph.Gone || reasonOf(st, o.Kind.LiveCondition) == v1.ReasonRequestGone:
+		return phaseGone
+	case o.wantEnded() && st.RemovalRequestID != "":
+		return phaseRemoving
+	case o.Graph.Outcome != outcomeNone:
+		return phaseWritten
+	}
+	switch pim.Status(st.GraphStatus) {
+	case pim.StatusGranted, pim.StatusPendingApproval, pim.StatusPendingAdminDecision:
+		return phasePending
+	case pim.StatusProvisioned, pim.StatusScheduleCreated:
+		switch {
+		case st.EndDateTime != nil && !o.Now.Before(st.EndDateTime.Time):
+			return phaseExpired
+		case o.Graph.ScheduleGone || removedElsewhere(o):
+			return phaseRemovedElsewhere
+		}
+		return phaseLive
+	case pim.StatusCanceled, pim.StatusRevoked:
+		return phaseEnded
+	case pim.StatusDenied, pim.StatusFailed:
+		return phaseRefused
+	}
+	return phaseInFlight
+}
+
+// removedElsewhere: a Provisioned request whose access was recorded as removed by someone else
+// (the live condition False/Removed without a removal of ours).
+func removedElsewhere(o observation) bool {
+	return o.Status.RemovalRequestID == "" && reasonOf(o.Status, o.Kind.LiveCondition) == v1.ReasonRemoved
+}
+
+// graphRead is what must be read before deciding: nothing when the status alone decides
+// (terminal objects cost zero Graph calls), the removal request while one is followed,
+// otherwise the request.
+type graphRead int
+
+const (
+	readNothing graphRead = iota
+	readRequest
+	readRemoval
+	// readLive: the request, then the schedule — the resync of live access, which notices
+	// access removed outside this object (its request stays Provisioned).
+	readLive
+	// readOwnSchedule: the request, then the triple's live schedules, to find the one this
+	// request created when Graph did not say (no targetScheduleId) — before ending it.
+	readOwnSchedule
+)
+
+// readFor is what the reconcile reads of Graph before it decides.
+func readFor(o observation) graphRead {
+	st := o.Status
+	switch phaseOf(o) {
+	case phaseRemoving:
+		if pim.Status(st.RemovalStatus) == pim.StatusRevoked {
+			return readNothing
+		}
+		return readRemoval
+	case phaseLive:
+		switch {
+		case o.wantEnded() && st.TargetScheduleID == "":
+			return readOwnSchedule
+		case !o.wantEnded() && isTrue(st, o.Kind.LiveCondition) && st.TargetScheduleID != "":
+			return readLive
+		}
+		return readRequest
+	case phasePending, phaseInFlight, phaseWritten:
+		return readRequest
+	}
+	return readNothing
+}

@@ -1,0 +1,52 @@
+package controllers
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/pim"
+)
+
+// The one conversion from what the user wrote (the API spec) to what goes to Graph.
+
+// specTriple is the (principal, group, access) the spec asks for.
+func specTriple(spec *v1.RequestSpec) pim.Triple {
+	return pim.Triple{PrincipalID: spec.PrincipalID, GroupID: spec.GroupID, AccessID: pim.AccessID(spec.AccessID.OrMember())}
+}
+
+// statusTriple is the (principal, group, access) Graph reported for the request.
+func statusTriple(st *v1.RequestStatus) pim.Triple {
+	return pim.Triple{PrincipalID: st.PrincipalID, GroupID: st.GroupID, AccessID: pim.AccessID(st.AccessID.OrMember())}
+}
+
+// createInput is the adminAssign request for obj's spec, with obj's marker appended to the
+// justification.
+func createInput(obj Object) pim.CreateInput {
+	spec := obj.GetRequestSpec()
+	in := pim.CreateInput{
+		Triple:        specTriple(spec),
+		Justification: pim.AppendMarker(spec.Justification, obj.GetNamespace(), obj.GetName(), string(obj.GetUID())),
+	}
+	if t := spec.Ticket; t != nil {
+		in.Ticket = &pim.Ticket{System: t.System, Number: t.Number}
+	}
+	if s := spec.Schedule; s != nil {
+		in.Schedule.Start = timePtr(s.StartDateTime)
+		in.Schedule.Expiration.Type = pim.ExpirationType(s.Expiration.Type)
+		in.Schedule.Expiration.EndDateTime = timePtr(s.Expiration.EndDateTime)
+		if s.Expiration.Duration != nil {
+			in.Schedule.Expiration.Duration = s.Expiration.Duration.Duration
+		}
+	}
+	return in
+}
+
+func timePtr(t *metav1.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
