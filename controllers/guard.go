@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/pim"
 	"github.com/pim-operator/pim-operator/internal/policy"
 )
 
@@ -44,7 +45,12 @@ func outcomeOf(d policy.Decision) string {
 // afterDateTime expiration without a start is measured from the object's creation, so the
 // verdict does not drift with the clock. An adopted object is judged by the group and access
 // Graph reports for its request (status.groupId, status.accessId).
-func evaluate(policies []v1.PIMAccessPolicy, ns policy.Namespace, spec *v1.RequestSpec, st *v1.RequestStatus, created time.Time) *verdict {
+func evaluate(k *Kind, policies []v1.PIMAccessPolicy, ns policy.Namespace, spec *v1.RequestSpec, st *v1.RequestStatus, created time.Time) *verdict {
+	if k.Graph == pim.KindEligibility {
+		// A policy grants eligibility explicitly, or not at all.
+		return &verdict{Outcome: OutcomeDeniedGroup,
+			Message: fmt.Sprintf("no PIMAccessPolicy grants eligibility to namespace %q", ns.Name)}
+	}
 	var d policy.Decision
 	if spec.RequestID != "" {
 		if st.GroupID == "" {

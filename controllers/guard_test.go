@@ -155,7 +155,7 @@ func TestEvaluate(t *testing.T) {
 	// afterDateTime without a start is measured from the creationTimestamp: the verdict of an
 	// 8h window stays the same however late the reconcile runs.
 	judge := func(ns policy.Namespace, o *v1.PIMAssignmentRequest) *verdict {
-		return (&guardInputs{policies: pols, ns: ns}).verdict(o)
+		return (&guardInputs{policies: pols, ns: ns}).verdict(&AssignmentKind, o)
 	}
 	if v := judge(ns, obj(8*time.Hour)); !v.Permitted || v.Outcome != OutcomePermitted || !strings.Contains(v.Message, "team-a-oncall") {
 		t.Errorf("8h from creation: %+v", v)
@@ -190,22 +190,22 @@ func TestStale(t *testing.T) {
 		Spec: v1.RequestSpec{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", PrincipalID: "p",
 			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}}}}
 	in := func(pols []v1.PIMAccessPolicy) *guardInputs { return &guardInputs{policies: pols, ns: ns} }
-	if !stale(obj, in(pols)) {
+	if !stale(&AssignmentKind, obj, in(pols)) {
 		t.Error("never evaluated: stale")
 	}
-	meta.SetStatusCondition(&obj.Status.Conditions, *permittedCond(in(pols).verdict(obj)))
-	if stale(obj, in(pols)) {
+	meta.SetStatusCondition(&obj.Status.Conditions, *permittedCond(in(pols).verdict(&AssignmentKind, obj)))
+	if stale(&AssignmentKind, obj, in(pols)) {
 		t.Error("recorded verdict is current: not stale")
 	}
-	if !stale(obj, in(nil)) {
+	if !stale(&AssignmentKind, obj, in(nil)) {
 		t.Error("policy deleted: stale")
 	}
 	renamed := []v1.PIMAccessPolicy{testPolicy("renamed")}
-	if !stale(obj, in(renamed)) {
+	if !stale(&AssignmentKind, obj, in(renamed)) {
 		t.Error("permitted by another policy now: stale (the message names the policy)")
 	}
 	unrelated := append(slices.Clone(pols), testPolicy("team-b", func(s *v1.PIMAccessPolicySpec) { s.Namespaces = []string{"team-b"} }))
-	if stale(obj, in(unrelated)) {
+	if stale(&AssignmentKind, obj, in(unrelated)) {
 		t.Error("a policy for another namespace changes nothing here")
 	}
 }

@@ -33,12 +33,12 @@ type guardInputs struct {
 	ns       policy.Namespace
 }
 
-// verdict judges obj; nil inputs (--policy-mode=disabled) give no verdict.
-func (in *guardInputs) verdict(obj Object) *verdict {
+// verdict judges obj, of kind k; nil inputs (--policy-mode=disabled) give no verdict.
+func (in *guardInputs) verdict(k *Kind, obj Object) *verdict {
 	if in == nil {
 		return nil
 	}
-	return evaluate(in.policies, in.ns, obj.GetRequestSpec(), obj.GetRequestStatus(), obj.GetCreationTimestamp().Time)
+	return evaluate(k, in.policies, in.ns, obj.GetRequestSpec(), obj.GetRequestStatus(), obj.GetCreationTimestamp().Time)
 }
 
 // readGuardInputs reads the policies and obj's namespace; nothing with --policy-mode=disabled.
@@ -102,8 +102,8 @@ func (r *Reconciler) listObjects(ctx context.Context, opts ...client.ListOption)
 }
 
 // stale says whether obj's recorded Permitted condition differs from what the policies say now.
-func stale(obj Object, in *guardInputs) bool {
-	want := permittedCond(in.verdict(obj))
+func stale(k *Kind, obj Object, in *guardInputs) bool {
+	want := permittedCond(in.verdict(k, obj))
 	if want == nil {
 		return false
 	}
@@ -147,7 +147,7 @@ func (r *Reconciler) requestsForPolicy(ctx context.Context, o client.Object) []r
 			}
 			namespaces[obj.GetNamespace()] = in
 		}
-		if in != nil && stale(obj, in) {
+		if in != nil && stale(r.kind, obj, in) {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
 		}
 	}
@@ -179,7 +179,7 @@ func (r *Reconciler) requestsForNamespace(ctx context.Context, o client.Object) 
 	}
 	var out []reconcile.Request
 	for _, obj := range objs {
-		if stale(obj, in) {
+		if stale(r.kind, obj, in) {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
 		}
 	}

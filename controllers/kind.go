@@ -49,5 +49,17 @@ var AssignmentKind = Kind{
 	RemovalWaitsMinActiveAge: true,
 }
 
+// EligibilityKind is PIMEligibilityRequest: eligible access, activated by the principal when
+// needed. Graph documents no minimum age before an eligibility can be removed.
+var EligibilityKind = Kind{
+	Name:          "PIMEligibilityRequest",
+	New:           func() Object { return &v1.PIMEligibilityRequest{} },
+	NewList:       func() client.ObjectList { return &v1.PIMEligibilityRequestList{} },
+	Graph:         pim.KindEligibility,
+	LiveCondition: v1.ConditionEligible,
+	Noun:          "eligibility",
+	Permission:    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+}
+
 // Kinds are the kinds the manager reconciles, one controller each.
-var Kinds = []Kind{AssignmentKind}
+var Kinds = []Kind{AssignmentKind, EligibilityKind}

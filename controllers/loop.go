@@ -67,7 +67,7 @@ func (r *Reconciler) run(ctx context.Context, obj Object) decision {
 
 // observe is the observation of obj now, with this reconcile's facts and the verdict.
 func (r *Reconciler) observe(obj Object, facts *graphFacts, in *guardInputs) observation {
-	return newObservation(r.kind, obj, *facts, in.verdict(obj), r.now())
+	return newObservation(r.kind, obj, *facts, in.verdict(r.kind, obj), r.now())
 }
 
 func (r *Reconciler) fail(ctx context.Context, obj Object, pre decision, op string, err error) decision {

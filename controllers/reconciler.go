@@ -24,6 +24,9 @@ import (
 // +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests/finalizers,verbs=update
+// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimeligibilityrequests,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimeligibilityrequests/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimeligibilityrequests/finalizers,verbs=update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconciler reconciles the objects of one kind with Microsoft Graph: it reads, decides

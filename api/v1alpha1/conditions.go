@@ -1,11 +1,13 @@
 package v1alpha1
 
-// Condition types of PIMAssignmentRequest.
+// Condition types of the request kinds.
 const (
 	// ConditionSubmitted is True once a Graph request exists for the object (created or adopted).
 	ConditionSubmitted = "Submitted"
-	// ConditionActive is True while the access is live in Entra.
+	// ConditionActive is True while a PIMAssignmentRequest's access is live in Entra.
 	ConditionActive = "Active"
+	// ConditionEligible is True while a PIMEligibilityRequest's eligibility is in force in Entra.
+	ConditionEligible = "Eligible"
 	// ConditionCancelled is True once the request was ended as the spec asked.
 	ConditionCancelled = "Cancelled"
 	// ConditionReady is True when the operator has done what the spec asks.

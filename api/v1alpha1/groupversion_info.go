@@ -1,5 +1,6 @@
-// Package v1alpha1 contains the API of pim-operator: PIMAssignmentRequest, one Microsoft Entra
-// PIM-for-Groups assignment request declared as a Kubernetes object.
+// Package v1alpha1 contains the API of pim-operator: PIMAssignmentRequest and
+// PIMEligibilityRequest, one Microsoft Entra PIM-for-Groups assignment or eligibility request
+// declared as a Kubernetes object, and PIMAccessPolicy, the guard rails.
 // +kubebuilder:object:generate=true
 // +groupName=access.pim-operator.dev
 package v1alpha1
