@@ -38,7 +38,7 @@ func objectFor(o observation) *v1.PIMAssignmentRequest {
 		obj.Spec.RequestID = actRequest
 	} else {
 		obj.Spec.GroupID, obj.Spec.PrincipalID, obj.Spec.Justification = actGroup, actPrincipal, "on call"
-		obj.Spec.Schedule = &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}}
+		obj.Spec.Schedule = &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: v1.DurationOf(time.Hour)}}
 	}
 	obj.Finalizers = []string{v1.Finalizer}
 	if o.Deleting {

@@ -130,7 +130,7 @@ func testPolicy(name string, mutate ...func(*v1.PIMAccessPolicySpec)) v1.PIMAcce
 	p := v1.PIMAccessPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.PIMAccessPolicySpec{
 		Namespaces:  []string{"team-a"},
 		Groups:      []v1.AllowedGroup{{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", AccessIDs: []v1.AccessID{v1.AccessMember}}},
-		MaxDuration: metav1.Duration{Duration: 8 * time.Hour},
+		MaxDuration: *v1.DurationOf(8 * time.Hour),
 	}}
 	for _, m := range mutate {
 		m(&p.Spec)
@@ -145,11 +145,10 @@ func TestEvaluate(t *testing.T) {
 	ns := policy.Namespace{Name: "team-a"}
 	pols := []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
 	obj := func(end time.Duration) *v1.PIMAssignmentRequest {
-		e := metav1.NewTime(created.Add(end))
 		return &v1.PIMAssignmentRequest{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x", CreationTimestamp: metav1.NewTime(created)},
 			Spec: v1.RequestSpec{GroupID: "6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F", PrincipalID: "p",
-				Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: &e}}},
+				Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: v1.TimeOf(created.Add(end))}}},
 		}
 	}
 	// afterDateTime without a start is measured from the creationTimestamp: the verdict of an
@@ -188,7 +187,7 @@ func TestStale(t *testing.T) {
 	pols := []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
 	obj := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x"},
 		Spec: v1.RequestSpec{GroupID: "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", PrincipalID: "p",
-			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}}}}
+			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: v1.DurationOf(time.Hour)}}}}
 	in := func(pols []v1.PIMAccessPolicy) *guardInputs { return &guardInputs{policies: pols, ns: ns} }
 	if !stale(&AssignmentKind, obj, in(pols)) {
 		t.Error("never evaluated: stale")

@@ -3,8 +3,6 @@ package controllers
 import (
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
@@ -37,16 +35,20 @@ func createInput(obj Object) pim.CreateInput {
 		in.Schedule.Expiration.Type = pim.ExpirationType(s.Expiration.Type)
 		in.Schedule.Expiration.EndDateTime = timePtr(s.Expiration.EndDateTime)
 		if s.Expiration.Duration != nil {
-			in.Schedule.Expiration.Duration = s.Expiration.Duration.Duration
+			in.Schedule.Expiration.Duration, _ = s.Expiration.Duration.Get()
 		}
 	}
 	return in
 }
 
-func timePtr(t *metav1.Time) *time.Time {
+// timePtr is the time written, nil when unset or unreadable (specErrors reports that first).
+func timePtr(t *v1.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	v := t.Time
+	v, err := t.Get()
+	if err != nil {
+		return nil
+	}
 	return &v
 }

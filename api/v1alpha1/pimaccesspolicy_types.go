@@ -116,11 +116,9 @@ type PIMAccessPolicySpec struct {
 	// maxDuration is the longest access that may be requested, as a Kubernetes duration
 	// ("8h", "720h"). It bounds afterDuration's duration and, for afterDateTime, the time from
 	// the start (or from now, when no start is set) to endDateTime.
-	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Format=duration
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="maxDuration must be longer than zero, e.g. 8h"
 	// +required
-	MaxDuration metav1.Duration `json:"maxDuration"`
+	MaxDuration Duration `json:"maxDuration"`
 
 	// allowNoExpiration allows requests whose expiration type is noExpiration (access that
 	// never ends). Default false.

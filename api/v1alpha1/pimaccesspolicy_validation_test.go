@@ -190,7 +190,7 @@ func TestPolicyTypedRoundTrip(t *testing.T) {
 			Groups: []accessv1alpha1.AllowedGroup{
 				{GroupID: group, AccessIDs: []accessv1alpha1.AccessID{accessv1alpha1.AccessMember, accessv1alpha1.AccessOwner}},
 			},
-			MaxDuration:   metav1.Duration{Duration: 8 * time.Hour},
+			MaxDuration:   *accessv1alpha1.DurationOf(8 * time.Hour),
 			RequireTicket: true,
 		},
 	}

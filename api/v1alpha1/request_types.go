@@ -78,14 +78,12 @@ type Expiration struct {
 
 	// endDateTime is when the access ends, for type afterDateTime.
 	// +optional
-	EndDateTime *metav1.Time `json:"endDateTime,omitempty"`
+	EndDateTime *Time `json:"endDateTime,omitempty"`
 
 	// duration is how long the access lasts after its start, for type afterDuration, as a
 	// Kubernetes duration ("8h", "720h"). Whole days are sent to Graph as days.
-	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Format=duration
 	// +optional
-	Duration *metav1.Duration `json:"duration,omitempty"`
+	Duration *Duration `json:"duration,omitempty"`
 }
 
 // Schedule says when the access starts and ends.
@@ -93,7 +91,7 @@ type Schedule struct {
 	// startDateTime is when the access starts (RFC 3339). Unset means now; a time in the
 	// future makes Graph answer Granted until then.
 	// +optional
-	StartDateTime *metav1.Time `json:"startDateTime,omitempty"`
+	StartDateTime *Time `json:"startDateTime,omitempty"`
 
 	// expiration says when the access ends.
 	// +required

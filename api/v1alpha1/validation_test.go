@@ -233,8 +233,8 @@ func TestTypedRoundTrip(t *testing.T) {
 		Spec: accessv1alpha1.RequestSpec{
 			GroupID: group, PrincipalID: principal, AccessID: accessv1alpha1.AccessOwner,
 			Justification: "drill", Ticket: &accessv1alpha1.Ticket{System: "Jira", Number: "OPS-1"},
-			Schedule: &accessv1alpha1.Schedule{StartDateTime: &start, Expiration: accessv1alpha1.Expiration{
-				Type: accessv1alpha1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: 720 * time.Hour}}},
+			Schedule: &accessv1alpha1.Schedule{StartDateTime: accessv1alpha1.TimeOf(start.Time), Expiration: accessv1alpha1.Expiration{
+				Type: accessv1alpha1.ExpirationAfterDuration, Duration: accessv1alpha1.DurationOf(720 * time.Hour)}},
 			DeletionPolicy: accessv1alpha1.DeletionPolicyOrphan,
 		},
 	}

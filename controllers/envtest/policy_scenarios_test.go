@@ -37,7 +37,7 @@ func enforced(obj *v1.PIMAssignmentRequest) {
 func newPolicy(t *testing.T, name string, namespaces []string, groups []string, mutate ...func(*v1.PIMAccessPolicySpec)) *v1.PIMAccessPolicy {
 	t.Helper()
 	p := &v1.PIMAccessPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.PIMAccessPolicySpec{
-		Namespaces: namespaces, MaxDuration: metav1.Duration{Duration: 8 * time.Hour},
+		Namespaces: namespaces, MaxDuration: *v1.DurationOf(8 * time.Hour),
 	}}
 	for _, g := range groups {
 		p.Spec.Groups = append(p.Spec.Groups, v1.AllowedGroup{GroupID: g, AccessIDs: []v1.AccessID{v1.AccessMember}})
@@ -168,7 +168,7 @@ func TestPolicyEachRuleDenies(t *testing.T) {
 		{"owner", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) { o.Spec.AccessID = v1.AccessOwner }},
 			controllers.OutcomeDeniedAccess, []string{"allows only member", "not owner", pol.Name}},
 		{"too-long", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) {
-			o.Spec.Schedule.Expiration.Duration = &metav1.Duration{Duration: 720 * time.Hour}
+			o.Spec.Schedule.Expiration.Duration = v1.DurationOf(720 * time.Hour)
 		}}, controllers.OutcomeDeniedRules, []string{"duration 720h exceeds the longest allowed 8h", inPolicy}},
 		{"no-expiration", ns, g, []func(*v1.PIMAssignmentRequest){func(o *v1.PIMAssignmentRequest) {
 			o.Spec.Schedule.Expiration = v1.Expiration{Type: v1.ExpirationNone}

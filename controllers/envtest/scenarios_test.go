@@ -409,7 +409,7 @@ func TestDuplicate(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	ns, p, g := newScenario(t)
 	obj := assignment(ns, "expiry", p, g, func(o *v1.PIMAssignmentRequest) {
-		o.Spec.Schedule.Expiration.Duration = &metav1.Duration{Duration: 3 * time.Second}
+		o.Spec.Schedule.Expiration.Duration = v1.DurationOf(3 * time.Second)
 	})
 	got := createLive(t, obj)
 	reads := count(callsFor(p, got.Status.RequestID), graphemu.OpGetRequest, "", 0)

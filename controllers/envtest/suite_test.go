@@ -242,7 +242,7 @@ func assignment(ns, name, principal, group string, mutate ...func(*v1.PIMAssignm
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: v1.RequestSpec{
 			GroupID: group, PrincipalID: principal, Justification: "scenario " + name,
-			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: time.Hour}}},
+			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: v1.DurationOf(time.Hour)}},
 		},
 	}
 	for _, m := range mutate {
@@ -252,8 +252,7 @@ func assignment(ns, name, principal, group string, mutate ...func(*v1.PIMAssignm
 }
 
 func futureStart(obj *v1.PIMAssignmentRequest) {
-	s := metav1.NewTime(emu.Now().Add(time.Hour).Truncate(time.Second))
-	obj.Spec.Schedule.StartDateTime = &s
+	obj.Spec.Schedule.StartDateTime = v1.TimeOf(emu.Now().Add(time.Hour).Truncate(time.Second))
 }
 
 func mustCreate(t *testing.T, obj *v1.PIMAssignmentRequest) {

@@ -165,7 +165,8 @@ func settledStatus(o *v1.PIMAssignmentRequest, i int, future bool) v1.RequestSta
 	reason, msg := v1.ReasonProvisioned, fmt.Sprintf("Graph request %s is Provisioned: the access is live", reqID)
 	if future {
 		active = metav1.ConditionFalse
-		st.GraphStatus, st.StartDateTime = "Granted", o.Spec.Schedule.StartDateTime
+		start, _ := o.Spec.Schedule.StartDateTime.Get()
+		st.GraphStatus, st.StartDateTime = "Granted", &metav1.Time{Time: start}
 		reason, msg = v1.ReasonNotStarted, fmt.Sprintf("Graph request %s is Granted; the access starts at %s", reqID, st.StartDateTime.UTC().Format(time.RFC3339))
 	}
 	end := metav1.NewTime(st.StartDateTime.Add(8 * time.Hour))

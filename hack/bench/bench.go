@@ -264,7 +264,7 @@ func benchPolicy() *v1.PIMAccessPolicy {
 		ObjectMeta: metav1.ObjectMeta{Name: "bench"},
 		Spec: v1.PIMAccessPolicySpec{
 			Namespaces:           []string{nsOperator, nsLimiter},
-			MaxDuration:          metav1.Duration{Duration: 8 * time.Hour},
+			MaxDuration:          *v1.DurationOf(8 * time.Hour),
 			RequireJustification: true,
 		},
 	}
@@ -333,13 +333,12 @@ func newObject(ns string, set uint32, i int, future bool, now time.Time) *v1.PIM
 			AccessID:      v1.AccessMember,
 			Justification: "pim-operator benchmark",
 			Schedule: &v1.Schedule{Expiration: v1.Expiration{
-				Type: v1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: 8 * time.Hour},
+				Type: v1.ExpirationAfterDuration, Duration: v1.DurationOf(8 * time.Hour),
 			}},
 		},
 	}
 	if future {
-		start := metav1.NewTime(now.Add(24 * time.Hour).Truncate(time.Second))
-		o.Spec.Schedule.StartDateTime = &start
+		o.Spec.Schedule.StartDateTime = v1.TimeOf(now.Add(24 * time.Hour).Truncate(time.Second))
 	}
 	return o
 }

@@ -63,15 +63,17 @@ func RequestFromSpec(spec *accessv1alpha1.RequestSpec) Request {
 		HasTicket:        spec.Ticket != nil && spec.Ticket.System != "" && spec.Ticket.Number != "",
 	}
 	if s := spec.Schedule; s != nil {
+		// An unreadable time or duration counts as unset: the operator refuses such a spec before
+		// it asks the policies (the CRD rejects it; only an object stored before that can have one).
 		if s.StartDateTime != nil {
-			r.Start = s.StartDateTime.Time
+			r.Start, _ = s.StartDateTime.Get()
 		}
 		r.Expiration = s.Expiration.Type
 		if s.Expiration.Duration != nil {
-			r.Duration = s.Expiration.Duration.Duration
+			r.Duration, _ = s.Expiration.Duration.Get()
 		}
 		if s.Expiration.EndDateTime != nil {
-			r.End = s.Expiration.EndDateTime.Time
+			r.End, _ = s.Expiration.EndDateTime.Get()
 		}
 	}
 	return r
@@ -249,7 +251,8 @@ func evaluateAccess(policies []accessv1alpha1.PIMAccessPolicy, ns Namespace, gro
 // unmetRules lists the rules of spec that req does not meet, in a fixed order.
 func unmetRules(spec *accessv1alpha1.PIMAccessPolicySpec, req Request, now time.Time) []string {
 	var missing []string
-	limit := spec.MaxDuration.Duration
+	// An unreadable maxDuration allows nothing: the policy fails closed.
+	limit, _ := spec.MaxDuration.Get()
 	switch req.Expiration {
 	case accessv1alpha1.ExpirationNone:
 		if !spec.AllowNoExpiration {

@@ -33,7 +33,7 @@ func pol(name string, namespaces []string, groups []accessv1alpha1.AllowedGroup,
 		Spec: accessv1alpha1.PIMAccessPolicySpec{
 			Namespaces:  namespaces,
 			Groups:      groups,
-			MaxDuration: metav1.Duration{Duration: 8 * time.Hour},
+			MaxDuration: *accessv1alpha1.DurationOf(8 * time.Hour),
 		},
 	}
 	for _, o := range opts {
@@ -47,7 +47,7 @@ func grp(id string, access ...accessv1alpha1.AccessID) accessv1alpha1.AllowedGro
 }
 
 func maxDur(d time.Duration) func(*accessv1alpha1.PIMAccessPolicySpec) {
-	return func(s *accessv1alpha1.PIMAccessPolicySpec) { s.MaxDuration = metav1.Duration{Duration: d} }
+	return func(s *accessv1alpha1.PIMAccessPolicySpec) { s.MaxDuration = *accessv1alpha1.DurationOf(d) }
 }
 func allowNoExpiration(s *accessv1alpha1.PIMAccessPolicySpec)    { s.AllowNoExpiration = true }
 func requireJustification(s *accessv1alpha1.PIMAccessPolicySpec) { s.RequireJustification = true }
@@ -442,13 +442,13 @@ func TestRequestFromSpec(t *testing.T) {
 			GroupID: groupX, AccessID: owner, Justification: "on call",
 			Ticket: &accessv1alpha1.Ticket{System: "ServiceNow", Number: "CHG1"},
 			Schedule: &accessv1alpha1.Schedule{Expiration: accessv1alpha1.Expiration{
-				Type: accessv1alpha1.ExpirationAfterDuration, Duration: &metav1.Duration{Duration: 8 * time.Hour}}},
+				Type: accessv1alpha1.ExpirationAfterDuration, Duration: accessv1alpha1.DurationOf(8 * time.Hour)}},
 		}, policy.Request{GroupID: groupX, AccessID: owner, Expiration: accessv1alpha1.ExpirationAfterDuration,
 			Duration: 8 * time.Hour, HasJustification: true, HasTicket: true}},
 		{"afterDateTime with a start, blank justification", accessv1alpha1.RequestSpec{
 			GroupID: groupX, Justification: "  ",
-			Schedule: &accessv1alpha1.Schedule{StartDateTime: &start, Expiration: accessv1alpha1.Expiration{
-				Type: accessv1alpha1.ExpirationAfterDateTime, EndDateTime: &end}},
+			Schedule: &accessv1alpha1.Schedule{StartDateTime: accessv1alpha1.TimeOf(start.Time), Expiration: accessv1alpha1.Expiration{
+				Type: accessv1alpha1.ExpirationAfterDateTime, EndDateTime: accessv1alpha1.TimeOf(end.Time)}},
 		}, policy.Request{GroupID: groupX, Start: start.Time, Expiration: accessv1alpha1.ExpirationAfterDateTime, End: end.Time}},
 		{"noExpiration, half a ticket", accessv1alpha1.RequestSpec{
 			GroupID: groupX, Ticket: &accessv1alpha1.Ticket{System: "Jira"},
