@@ -226,6 +226,20 @@ type RequestStatus struct {
 	// +optional
 	Failures int32 `json:"failures,omitempty"`
 
+	// scheduleMissingSince is when Graph first answered 404 for the schedule of access its
+	// request still reports live. One answer proves nothing: a second 404, a poll interval
+	// later, makes the access "removed elsewhere"; a read that finds the schedule clears it.
+	// +optional
+	ScheduleMissingSince *metav1.Time `json:"scheduleMissingSince,omitempty"`
+
+	// seal is the operator's signature over this object's identity and the Graph request,
+	// schedule and triple recorded here, written once Graph has shown the request is this
+	// object's. A status written by anyone else does not carry a valid seal, so it never
+	// makes the operator read, cancel or remove a request that is not this object's.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	Seal string `json:"seal,omitempty"`
+
 	// observedGeneration is the generation the conditions were computed for.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`

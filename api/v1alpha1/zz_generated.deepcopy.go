@@ -387,6 +387,10 @@ func (in *RequestStatus) DeepCopyInto(out *RequestStatus) {
 		in, out := &in.EndDateTime, &out.EndDateTime
 		*out = (*in).DeepCopy()
 	}
+	if in.ScheduleMissingSince != nil {
+		in, out := &in.ScheduleMissingSince, &out.ScheduleMissingSince
+		*out = (*in).DeepCopy()
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))
