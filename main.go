@@ -6,8 +6,12 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -31,10 +35,13 @@ type flags struct {
 	maxConcurrentReconciles             int
 	pollInterval, resyncPeriod          time.Duration
 	createSettlePeriod, minActiveAge    time.Duration
+	graphTimeout                        time.Duration
 	watchNamespaces, policyMode         string
 	metricsAddr, probeAddr              string
+	pprofAddr                           string
 	secureMetrics, enableLeaderElection bool
 	leaderElectionNamespace             string
+	operatorNamespace                   string
 	enableHTTP2                         bool
 	zap                                 zap.Options
 	graphBaseURLSet                     bool
@@ -60,6 +67,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		"How often a settled, live assignment is read again from Graph.")
 	fs.DurationVar(&f.createSettlePeriod, "create-settle-period", controllers.DefaultCreateSettlePeriod,
 		"How long an unanswered create must age, with no matching request in Graph's eventually consistent list, before another POST.")
+	fs.DurationVar(&f.graphTimeout, "graph-timeout", controllers.DefaultGraphTimeout,
+		"How long one Graph call may take, the write limiter's wait included; --create-settle-period must be longer.")
 	fs.DurationVar(&f.minActiveAge, "min-active-age", controllers.DefaultMinActiveAge,
 		"Graph's minimum age of an active assignment before adminRemove (ActiveDurationTooShort).")
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty means all.")
@@ -71,9 +80,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 	fs.BoolVar(&f.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS with authentication and authorization (controller-runtime's filter).")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address of the health and readiness probes.")
+	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "0",
+		"Serve Go's profiles (/debug/pprof/: heap, CPU, goroutines) on this address, for investigations; 0 disables. "+
+			"Unauthenticated: bind it to loopback (127.0.0.1:6060) and reach it with kubectl port-forward.")
 	fs.BoolVar(&f.enableLeaderElection, "leader-elect", false, "Elect a leader, for more than one replica.")
 	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; empty means the pod's own (required outside a cluster).")
+	fs.StringVar(&f.operatorNamespace, "operator-namespace", defaultOperatorNamespace(),
+		"The operator's own namespace, where it keeps the Secret "+controllers.SealSecretName+
+			" (the key it signs what it has proven with); defaults to the pod's namespace.")
 	fs.BoolVar(&f.enableHTTP2, "enable-http2", false,
 		"Serve metrics over HTTP/2 (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	f.zap = zap.Options{Development: false}
@@ -98,7 +113,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		return nil, fmt.Errorf("--max-concurrent-reconciles must be ≥ 1")
 	}
 	for name, d := range map[string]time.Duration{"poll-interval": f.pollInterval, "resync-period": f.resyncPeriod,
-		"create-settle-period": f.createSettlePeriod, "min-active-age": f.minActiveAge} {
+		"create-settle-period": f.createSettlePeriod, "min-active-age": f.minActiveAge, "graph-timeout": f.graphTimeout} {
 		if d <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %s", name, d)
 		}
@@ -114,6 +129,18 @@ func (f *flags) graphConfig() graph.Config {
 		cfg.BaseURL = f.graphBaseURL
 	}
 	return cfg
+}
+
+// defaultOperatorNamespace is the pod's namespace: $POD_NAMESPACE (the Deployment sets it from
+// the downward API), else the service account's, else the one config/default installs into.
+func defaultOperatorNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil && len(b) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	return "pim-operator-system"
 }
 
 func (f *flags) namespaces() []string {
@@ -173,6 +200,7 @@ func run(ctx context.Context, f *flags) error {
 			ResyncPeriod:       f.resyncPeriod,
 			CreateSettlePeriod: f.createSettlePeriod,
 			MinActiveAge:       f.minActiveAge,
+			GraphTimeout:       f.graphTimeout,
 		},
 		PolicyMode:              f.mode,
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,
@@ -181,10 +209,47 @@ func run(ctx context.Context, f *flags) error {
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.enableLeaderElection,
 		LeaderElectionNamespace: f.leaderElectionNamespace,
+		OperatorNamespace:       f.operatorNamespace,
 	})
 	if err != nil {
 		return err
 	}
+	if f.pprofAddr != "" && f.pprofAddr != "0" {
+		if err := mgr.Add(pprofServer{addr: f.pprofAddr}); err != nil {
+			return err
+		}
+	}
 	setupLog.Info("starting manager", "watchNamespaces", f.watchNamespaces, "maxConcurrentReconciles", f.maxConcurrentReconciles)
 	return mgr.Start(ctx)
+}
+
+// pprofServer serves net/http/pprof's handlers (--pprof-bind-address) on every replica, leader
+// or not, until the manager stops.
+type pprofServer struct{ addr string }
+
+func (pprofServer) NeedLeaderElection() bool { return false }
+
+func (p pprofServer) Start(ctx context.Context) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return fmt.Errorf("--pprof-bind-address: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	setupLog.Info("serving pprof", "addr", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -27,6 +27,8 @@ const (
 	actSchedule  = actGroup + "_member_" + actRequest
 )
 
+var actTriple = pim.Triple{PrincipalID: actPrincipal, GroupID: actGroup, AccessID: pim.AccessMember}
+
 // objectFor is an object in o's state.
 func objectFor(o observation) *v1.PIMAssignmentRequest {
 	obj := &v1.PIMAssignmentRequest{
@@ -48,6 +50,13 @@ func objectFor(o observation) *v1.PIMAssignmentRequest {
 		obj.Annotations = map[string]string{v1.AnnotationCreatePending: o.CreatePending.Format(time.RFC3339)}
 	}
 	obj.Status = *o.Status.DeepCopy()
+	seals := sealer{key: testSealKey}
+	if o.CreatePending != nil && o.CreatePendingSealed {
+		obj.Annotations[v1.AnnotationCreatePending] = seals.createPendingValue(o.Kind, obj, *o.CreatePending)
+	}
+	if o.Sealed {
+		seals.sealStatus(o.Kind, obj)
+	}
 	return obj
 }
 
@@ -57,7 +66,8 @@ func actReconciler(t testing.TB, obj *v1.PIMAssignmentRequest, g pim.Client) *Re
 	c := fake.NewClientBuilder().WithScheme(NewScheme()).WithObjects(obj.DeepCopy()).
 		WithStatusSubresource(&v1.PIMAssignmentRequest{}).Build()
 	return &Reconciler{Client: c, kind: &AssignmentKind, graph: g, recorder: events.NewFakeRecorder(100),
-		cfg: Config{Now: func() time.Time { return t0 }, Options: testOpt, PolicyMode: PolicyModeDisabled}}
+		cfg: Config{Now: func() time.Time { return t0 }, Options: testOpt, PolicyMode: PolicyModeDisabled},
+		seals: sealer{key: testSealKey}}
 }
 
 func newCreated(t *testing.T, g pim.Client) (*Reconciler, *v1.PIMAssignmentRequest) {
@@ -127,7 +137,7 @@ func TestCreateRefusedReleasesTheMarker(t *testing.T) {
 func TestCreateAssignmentExists(t *testing.T) {
 	exists := &pim.Error{Class: pim.ClassAssignmentExists, HTTPStatus: 400, Code: pim.CodeRoleAssignmentExists}
 	mine := pim.Request{ID: actRequest, Action: pim.ActionAdminAssign, Status: pim.StatusProvisioned,
-		Justification: pim.AppendMarker("on call", "ns", "x", "uid-1")}
+		Justification: pim.AppendMarker("on call", "ns", "x", "uid-1"), Triple: actTriple}
 	other := pim.Request{ID: "other", Action: pim.ActionAdminAssign, Justification: "someone else"}
 	for _, c := range []struct {
 		name    string
@@ -178,7 +188,8 @@ func TestCancel(t *testing.T) {
 					return c.cancel
 				},
 				GetRequestFunc: func(_ context.Context, id string) (*pim.Request, error) {
-					return &pim.Request{ID: id, Status: c.reread}, nil
+					return &pim.Request{ID: id, Status: c.reread, Triple: actTriple,
+						Justification: pim.AppendMarker("on call", "ns", "x", "uid-1")}, nil
 				},
 			})
 			facts := &graphFacts{}
@@ -203,6 +214,7 @@ func TestRemoveIsGuardedByOwnership(t *testing.T) {
 		{"someone else's", []pim.Schedule{{ID: actGroup + "_member_other"}}, nil, outcomeNotOwned, 0},
 		{"ours", []pim.Schedule{{ID: actGroup + "_member_other"}, {ID: strings.ToUpper(actSchedule)}}, nil, outcomeNone, 1},
 		{"ours, gone meanwhile", []pim.Schedule{{ID: actSchedule}}, gone, outcomeAlreadyGone, 1},
+		{"ours, 'gone' but still listed: not believed", []pim.Schedule{{ID: actSchedule}}, gone, outcomeNone, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := observe(cancelled, withRequest(pim.StatusProvisioned))
@@ -210,10 +222,14 @@ func TestRemoveIsGuardedByOwnership(t *testing.T) {
 			o.Status.PrincipalID, o.Status.GroupID = actPrincipal, actGroup
 			obj := objectFor(o)
 			removes := 0
+			stillListed := strings.Contains(c.name, "still listed")
 			r := actReconciler(t, obj, pim.Funcs{
 				FindLiveSchedulesFunc: func(_ context.Context, tr pim.Triple) ([]pim.Schedule, error) {
-					if tr != (pim.Triple{PrincipalID: actPrincipal, GroupID: actGroup, AccessID: pim.AccessMember}) {
+					if tr != actTriple {
 						t.Errorf("looked up %+v", tr)
+					}
+					if removes > 0 && !stillListed {
+						return nil, nil // the refusal was right: nothing is live any more
 					}
 					return c.live, nil
 				},
@@ -229,8 +245,8 @@ func TestRemoveIsGuardedByOwnership(t *testing.T) {
 				},
 			})
 			facts := &graphFacts{}
-			if err := r.remove(context.Background(), obj, facts); err != nil {
-				t.Fatal(err)
+			if err := r.remove(context.Background(), obj, facts); (err != nil) != stillListed {
+				t.Fatalf("err %v", err)
 			}
 			if facts.Outcome != c.wantOutcome || removes != c.wantRemoves {
 				t.Errorf("outcome %q, removes %d", facts.Outcome, removes)
@@ -268,6 +284,7 @@ func TestReadFallsBackToTheSchedule(t *testing.T) {
 					}
 					return &pim.Schedule{ID: id, Status: pim.StatusProvisioned}, nil
 				},
+				FindLiveSchedulesFunc: func(context.Context, pim.Triple) ([]pim.Schedule, error) { return nil, nil },
 			})
 			facts := &graphFacts{}
 			err := r.read(context.Background(), obj, facts, readRequest)

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -54,6 +55,12 @@ type Config struct {
 	LeaderElection          bool
 	LeaderElectionNamespace string
 
+	// OperatorNamespace is the operator's own namespace, which holds the seal key's Secret.
+	OperatorNamespace string
+	// SealKey, when set, is the key the operator signs what it has proven with (tests); nil
+	// means the key of the Secret SealSecretName in OperatorNamespace, created when absent.
+	SealKey []byte
+
 	// Now is the clock; nil means time.Now (tests use the Graph emulator's).
 	Now func() time.Time
 	// ObjectSelector, when set, limits the cache to request objects with these labels, so that
@@ -84,6 +91,14 @@ func (c Config) withDefaults() (Config, error) {
 			c.GraphWriteQPS, c.GraphWriteBurst, c.MaxConcurrentReconciles)
 	}
 	c.Options = c.Options.withDefaults()
+	if c.Options.CreateSettlePeriod <= c.Options.GraphTimeout {
+		// A create still in flight when the settle period ends could be posted a second time.
+		return c, fmt.Errorf("--create-settle-period (%s) must be longer than a Graph call may take (%s)",
+			c.Options.CreateSettlePeriod, c.Options.GraphTimeout)
+	}
+	if c.SealKey == nil && c.OperatorNamespace == "" {
+		return c, errors.New("controllers.Config: OperatorNamespace is required to keep the seal key")
+	}
 	return c, nil
 }
 
@@ -115,6 +130,11 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 			cacheOpts.ByObject[k.New()] = cache.ByObject{Label: cfg.ObjectSelector}
 		}
 	}
+	if cfg.SealKey == nil {
+		if cfg.SealKey, err = readSealKey(restCfg, cfg.OperatorNamespace); err != nil {
+			return nil, err
+		}
+	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                  NewScheme(),
 		Metrics:                 cfg.Metrics,
@@ -138,11 +158,12 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 	recorder := mgr.GetEventRecorder("pim-operator")
 	for i := range Kinds {
 		k := &Kinds[i]
-		r := &Reconciler{Client: c, kind: k, graph: graph.For(k.Graph), recorder: recorder, cfg: cfg}
+		r := &Reconciler{Client: c, kind: k, graph: graph.For(k.Graph), recorder: recorder, cfg: cfg, seals: sealer{key: cfg.SealKey}}
 		if err := r.setup(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the %s controller: %w", k.Name, err)
 		}
 	}
+	utilruntime.Must(mgr.Add(newObjectMetrics(mgr.GetCache(), cfg))) // pim_operator_objects; Add fails only on a stopped manager
 	// Readiness does not depend on Graph: an unreachable Graph shows in the objects' conditions.
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
@@ -151,6 +172,18 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// readSealKey loads the seal key before the manager starts, with a client of its own: the
+// manager's cache is not running yet.
+func readSealKey(restCfg *rest.Config, namespace string) ([]byte, error) {
+	c, err := client.New(restCfg, client.Options{Scheme: NewScheme()})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return loadSealKey(ctx, c, namespace)
 }
 
 func namespaceConfigs(names []string) map[string]cache.Config {

@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -24,6 +23,7 @@ func (r *Reconciler) create(ctx context.Context, obj Object, facts *graphFacts) 
 	req, err := r.graph.Assign(cctx, in)
 	if err == nil {
 		foldRequest(obj.GetRequestStatus(), req)
+		facts.Proven = true
 		return nil
 	}
 	if pim.IsClass(err, pim.ClassAssignmentExists) {
@@ -34,26 +34,35 @@ func (r *Reconciler) create(ctx context.Context, obj Object, facts *graphFacts) 
 			return ferr
 		case len(mine) == 1:
 			foldRequest(obj.GetRequestStatus(), &mine[0])
+			facts.Proven = true
 			return nil
 		case len(mine) > 1:
 			facts.Searched, facts.Matches = true, mine
 			return nil
 		}
+		// Someone else's: this POST was refused, so nothing of this object's waits to be found.
+		r.releaseCreatePending(ctx, obj)
 		return &errDuplicate{err: err, triple: in.Triple}
 	}
-	if definitelyNotApplied(err) {
-		// Graph answered and refused: nothing was created, so the next attempt need not wait
-		// out the settle period. Best effort: a marker left behind only costs a list call.
-		_ = r.setCreatePending(ctx, obj, false)
+	if notApplied(err) {
+		r.releaseCreatePending(ctx, obj)
 	}
 	return err
 }
 
-// definitelyNotApplied: Graph answered with a 4xx (throttled or refused), so the POST created
-// nothing. A 5xx, a timeout or a dropped connection may have applied.
-func definitelyNotApplied(err error) bool {
+// notApplied: the POST created nothing — it never left the process (the write limiter, an
+// input refused before sending), or Graph answered with a 4xx (throttled or refused). A 5xx, a
+// timeout or a dropped connection may have applied.
+func notApplied(err error) bool {
 	e := pim.AsError(err)
-	return e != nil && e.HTTPStatus >= 400 && e.HTTPStatus < 500 && e.Class != pim.ClassAssignmentExists
+	return e != nil && (e.NotSent || e.HTTPStatus >= 400 && e.HTTPStatus < 500 && e.Class != pim.ClassAssignmentExists)
+}
+
+// releaseCreatePending drops the create-pending marker after a create that created nothing, so
+// that neither the next attempt nor a delete waits out the settle period. Best effort: a
+// marker left behind only costs a list call and a wait.
+func (r *Reconciler) releaseCreatePending(ctx context.Context, obj Object) {
+	_ = r.setCreatePending(ctx, obj, false)
 }
 
 // setCreatePending writes (or removes) the create-pending annotation with a patch that carries
@@ -67,7 +76,7 @@ func (r *Reconciler) setCreatePending(ctx context.Context, obj Object, on bool) 
 		if annotations == nil {
 			annotations = map[string]string{}
 		}
-		annotations[v1.AnnotationCreatePending] = r.now().UTC().Format(time.RFC3339)
+		annotations[v1.AnnotationCreatePending] = r.seals.createPendingValue(r.kind, obj, r.now())
 	} else {
 		if _, ok := annotations[v1.AnnotationCreatePending]; !ok {
 			return nil
@@ -84,7 +93,8 @@ func (r *Reconciler) setCreatePending(ctx context.Context, obj Object, on bool) 
 	return nil
 }
 
-// find is find-my-request: one match becomes the object's request, several stall.
+// find is find-my-request: one match becomes the object's request (in place of a status that
+// named another object's), several stall.
 func (r *Reconciler) find(ctx context.Context, obj Object, facts *graphFacts) error {
 	mine, err := r.findMine(ctx, obj)
 	if err != nil {
@@ -92,7 +102,14 @@ func (r *Reconciler) find(ctx context.Context, obj Object, facts *graphFacts) er
 	}
 	facts.Searched, facts.Matches = true, mine
 	if len(mine) == 1 {
-		foldRequest(obj.GetRequestStatus(), &mine[0])
+		st := obj.GetRequestStatus()
+		if facts.Foreign != "" {
+			*st = v1.RequestStatus{DeletionPolicy: st.DeletionPolicy, Failures: st.Failures,
+				ObservedGeneration: st.ObservedGeneration, Conditions: st.Conditions}
+			facts.Foreign = ""
+		}
+		foldRequest(st, &mine[0])
+		facts.Proven = true
 	}
 	return nil
 }
@@ -109,7 +126,8 @@ func (r *Reconciler) findMine(ctx context.Context, obj Object) ([]pim.Request, e
 	}
 	var mine []pim.Request
 	for _, req := range all {
-		if (req.Action == "" || req.Action == pim.ActionAdminAssign) && pim.HasMarker(req.Justification, string(obj.GetUID())) {
+		if (req.Action == "" || req.Action == pim.ActionAdminAssign) && pim.HasMarker(req.Justification, string(obj.GetUID())) &&
+			sameTriple(req.Triple, specTriple(spec)) {
 			mine = append(mine, req)
 		}
 	}

@@ -17,7 +17,11 @@ import (
 // guard rails come last: a step the PIMAccessPolicies must permit and do not is replaced by
 // Stalled/NotPermitted (see guard).
 func decide(o observation, opt Options) decision {
-	return guard(o, decideGraph(o, opt))
+	d := decideGraph(o, opt)
+	if d.Step == stepCreate && o.SpecError != "" {
+		return guard(o, invalidSpec(o))
+	}
+	return gate(o, guard(o, d))
 }
 
 // decideGraph is the table of DESIGN §4, before the guard rails: one row per phase.
@@ -32,6 +36,8 @@ func decideGraph(o observation, opt Options) decision {
 		return settled(c.Reason, c.Message).then(o.finishOrNone(), 0)
 	case phaseUnsubmitted:
 		return decideUnsubmitted(o, opt)
+	case phaseForeign:
+		return decideForeign(o)
 	case phaseGone:
 		return decideGone(o, opt)
 	case phaseRemoving:
@@ -94,6 +100,29 @@ func (d decision) with(cs ...metav1.Condition) decision {
 	return d
 }
 
+// decideForeign: the request recorded (or adopted) is not this object's. Nothing is written to
+// Graph for it and nothing Graph said about it is recorded. A create of this object's may
+// still have reached Graph (the operator's create-pending marker): it is looked for by marker.
+func decideForeign(o observation) decision {
+	if !o.Adopted && o.CreatePendingSealed && !o.Graph.Searched {
+		return progressing(v1.ReasonCreatePending, "the status names a request that is not this object's: looking "+
+			"for this object's own request by its marker", cond(v1.ConditionSubmitted, metav1.ConditionFalse,
+			v1.ReasonForeignRequest, o.Graph.Foreign)).then(stepFind, 0)
+	}
+	msg := o.Graph.Foreign + ": the operator neither reads its state into this object nor ends it"
+	if o.Adopted {
+		msg += "; adopt only a request no other object manages"
+	} else {
+		msg += "; this object's status was written by someone else: create a new object"
+	}
+	sub := cond(v1.ConditionSubmitted, metav1.ConditionFalse, v1.ReasonForeignRequest, msg)
+	if o.Deleting {
+		return settled(v1.ReasonForeignRequest, msg+"; the object goes, the request stays", sub).
+			notify(v1.ConditionReady, "Warning").then(stepFinish, 0)
+	}
+	return stalled(v1.ReasonForeignRequest, msg, sub).then(stepNone, 0)
+}
+
 // decideUnsubmitted covers the first two rows: no request yet, with or without the marker.
 func decideUnsubmitted(o observation, opt Options) decision {
 	notSubmitted := cond(v1.ConditionSubmitted, metav1.ConditionFalse, v1.ReasonNotSubmitted, "no Graph request exists for this object yet")
@@ -112,8 +141,13 @@ func decideUnsubmitted(o observation, opt Options) decision {
 		return progressing(v1.ReasonProgressing, "waiting for spec.requestId").then(stepPoll, pollAfter(opt, o.Now, o.Now))
 	}
 	if o.CreatePending == nil {
-		if o.wantEnded() {
+		switch {
+		case o.wantEnded():
 			return nothing()
+		case o.Graph.Witnessed && o.Graph.AnyLive && reasonOf(o.Status, v1.ConditionStalled) == v1.ReasonDuplicateAssignment:
+			// Still assigned to someone else: stay Stalled, back off further, post nothing.
+			msg := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionStalled).Message
+			return stalled(v1.ReasonDuplicateAssignment, msg, notSubmitted).withFailure(opt, o.Status.Failures)
 		}
 		return create()
 	}
@@ -178,8 +212,12 @@ func decideRemoving(o observation, opt Options) decision {
 	st := o.Status
 	switch pim.Status(st.RemovalStatus) {
 	case pim.StatusRevoked:
-		return o.endedAs(v1.ReasonRemoved, v1.ReasonRemoved,
-			fmt.Sprintf("adminRemove request %s is Revoked: the %s was removed", st.RemovalRequestID, o.Kind.Noun))
+		msg := fmt.Sprintf("adminRemove request %s is Revoked: the %s was removed", st.RemovalRequestID, o.Kind.Noun)
+		if o.Graph.RemovalGone {
+			msg = fmt.Sprintf("Graph no longer knows adminRemove request %s, and none of the triple's live schedules "+
+				"is this object's: the %s was removed", st.RemovalRequestID, o.Kind.Noun)
+		}
+		return o.endedAs(v1.ReasonRemoved, v1.ReasonRemoved, msg)
 	case pim.StatusDenied, pim.StatusFailed, pim.StatusCanceled:
 		msg := fmt.Sprintf("adminRemove request %s ended %s: the %s was not removed; end it in Entra, "+
 			"or set spec.deletionPolicy: Orphan to let the object go", st.RemovalRequestID, st.RemovalStatus, o.Kind.Noun)
@@ -224,10 +262,15 @@ func decidePending(o observation, opt Options) decision {
 		msg := fmt.Sprintf("Graph request %s is Granted; the access starts at %s", st.RequestID, fmtTime(st.StartDateTime))
 		d := settled(v1.ReasonNotStarted, msg, o.submitted(),
 			o.live(metav1.ConditionFalse, v1.ReasonNotStarted, msg)).notify(v1.ConditionSubmitted, "Normal")
-		if st.StartDateTime != nil && o.Now.Before(st.StartDateTime.Time) {
+		switch {
+		case st.StartDateTime != nil && o.Now.Before(st.StartDateTime.Time):
 			return d.then(stepNone, min(until(o.Now, st.StartDateTime.Time), opt.ResyncPeriod))
+		case st.StartDateTime != nil:
+			// Past its start and still Granted: Graph has not caught up; look again, less and
+			// less often.
+			return d.then(stepPoll, pollAfter(opt, st.StartDateTime.Time, o.Now))
 		}
-		return d.then(stepPoll, opt.PollInterval)
+		return d.then(stepPoll, pollAfter(opt, trueSince(st, v1.ConditionSubmitted, o.Now), o.Now))
 	}
 	msg := fmt.Sprintf("Graph request %s is %s: following it until it is decided", st.RequestID, g)
 	return settled(v1.ReasonPending, msg, o.submitted(), o.live(metav1.ConditionFalse, v1.ReasonPending, msg)).
@@ -256,6 +299,10 @@ func decideLive(o observation, opt Options) decision {
 	if st.EndDateTime != nil {
 		msg += " until " + fmtTime(st.EndDateTime)
 		after = min(after, until(o.Now, st.EndDateTime.Time))
+	}
+	if o.Graph.ScheduleSuspect {
+		// One 404 for its schedule proves nothing: look again soon, with a second read.
+		after = min(after, opt.PollInterval)
 	}
 	return settled(v1.ReasonProvisioned, msg, o.submitted(), o.live(metav1.ConditionTrue, v1.ReasonProvisioned, msg)).
 		notify(v1.ConditionSubmitted, "Normal").then(stepNone, after)

@@ -61,6 +61,8 @@ type row struct {
 
 func withRequest(status pim.Status) func(o *observation) {
 	return func(o *observation) {
+		// The reconcile read it and Graph showed it this object's, sealed earlier.
+		o.Graph.Proven, o.Sealed = true, true
 		o.Status.RequestID = "11111111-1111-1111-1111-111111111111"
 		o.Status.TargetScheduleID = "g_member_11111111-1111-1111-1111-111111111111"
 		o.Status.GraphStatus = string(status)
@@ -278,9 +280,12 @@ func observe(m mode, setup func(*observation)) observation {
 	return o
 }
 
+var testSealKey = []byte("a key of thirty-two bytes, test!")
+
 // testReconciler records decisions with rec, at now, for the assignment kind.
 func testReconciler(rec events.EventRecorder, now time.Time) *Reconciler {
-	return &Reconciler{kind: &AssignmentKind, recorder: rec, cfg: Config{Now: func() time.Time { return now }}}
+	return &Reconciler{kind: &AssignmentKind, recorder: rec, cfg: Config{Now: func() time.Time { return now }},
+		seals: sealer{key: testSealKey}}
 }
 
 // recordOn records d on an object carrying o's status, the way Reconcile does, and returns it.

@@ -69,6 +69,10 @@ type decision struct {
 	Err error
 	// Failed is the step that failed, when the decision reports a failure: events name it.
 	Failed step
+	// LogDetail is what only the operator's log may say about the failure.
+	LogDetail string
+	// events are what record made of the decision, emitted once the status is written.
+	events []pendingEvent
 	// Gate is the outcome of the guard rails when the decision needed them (a create, adopting
 	// or ending a request made elsewhere), for pim_operator_policy_decisions_total; "" otherwise.
 	Gate string

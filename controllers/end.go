@@ -7,8 +7,9 @@ import (
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
-// cancel POSTs cancel. 204 → Canceled. A 400 (the request can no longer be cancelled: it was
-// provisioned or ended meanwhile) or a 404 → read the request again, once, and decide again.
+// cancel POSTs cancel for a request proven this object's. 204 → Canceled. A 400 (the request
+// can no longer be cancelled: it was provisioned or ended meanwhile) or a 404 → read the
+// request again, once, and decide again.
 func (r *Reconciler) cancel(ctx context.Context, obj Object, facts *graphFacts) error {
 	st := obj.GetRequestStatus()
 	cctx, cancel := r.graphCtx(ctx)
@@ -23,7 +24,7 @@ func (r *Reconciler) cancel(ctx context.Context, obj Object, facts *graphFacts) 
 		return err
 	}
 	facts.Reread = true
-	if rerr := r.readRequest(ctx, st, facts); rerr != nil {
+	if rerr := r.readRequest(ctx, obj, facts); rerr != nil {
 		return rerr
 	}
 	switch pim.Status(st.GraphStatus) {
@@ -36,11 +37,11 @@ func (r *Reconciler) cancel(ctx context.Context, obj Object, facts *graphFacts) 
 }
 
 // remove is the guarded adminRemove: it is sent only when one of the triple's live schedules is
-// this object's targetScheduleId, so deleting an object can never end access that another
-// object (or person) holds for the same triple.
+// this object's (its targetScheduleId, proven or sealed), so deleting an object can never end
+// access that another object (or person) holds for the same triple.
 func (r *Reconciler) remove(ctx context.Context, obj Object, facts *graphFacts) error {
 	st := obj.GetRequestStatus()
-	t := statusTriple(st)
+	t := r.triple(obj)
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
 	live, err := r.graph.FindLiveSchedules(cctx, t)
@@ -61,6 +62,14 @@ func (r *Reconciler) remove(ctx context.Context, obj Object, facts *graphFacts) 
 	}
 	req, err := r.graph.Remove(cctx, t, pim.AppendMarker("pim-operator: "+why, obj.GetNamespace(), obj.GetName(), string(obj.GetUID())))
 	if pim.IsClass(err, pim.ClassAlreadyGone) {
+		// Graph says nothing is assigned, though it listed this object's schedule a moment ago:
+		// its live schedules, read again, decide.
+		if werr := r.witness(ctx, obj, facts); werr != nil {
+			return werr
+		}
+		if facts.OwnLive {
+			return err
+		}
 		facts.Outcome = outcomeAlreadyGone
 		return nil
 	}

@@ -20,7 +20,8 @@ type errDuplicate struct {
 func (e *errDuplicate) Error() string { return e.err.Error() }
 func (e *errDuplicate) Unwrap() error { return e.err }
 
-const authHint = "; check --graph-auth and the AZURE_* environment of the manager"
+// unauthenticatedMessage is all a namespace learns of an authentication failure.
+const unauthenticatedMessage = "the operator could not authenticate to Microsoft Graph; see the operator's log"
 
 // permissionHint says which permission the kind needs, and what no application can satisfy.
 func permissionHint(k *Kind) string {
@@ -70,7 +71,16 @@ func failed(pre decision, op string, err error, o observation, opt Options) deci
 	case cls == pim.ClassForbidden:
 		d = stalled(v1.ReasonForbidden, msg+permissionHint(o.Kind), base...).withFailure(opt, st.Failures)
 	case cls == pim.ClassUnauthenticated:
-		d = stalled(v1.ReasonUnauthenticated, msg+authHint, base...).withFailure(opt, st.Failures)
+		// What azidentity says can name tenants, files and endpoints: the log gets it, the
+		// namespace a fixed sentence.
+		d = stalled(v1.ReasonUnauthenticated, unauthenticatedMessage, base...).withFailure(opt, st.Failures)
+		d.LogDetail = msg
+	case cls == pim.ClassNotCancellable:
+		// Graph refused the cancel twice though the request still looks cancellable: look again
+		// later, not in the rate limiter's milliseconds.
+		d = progressing(v1.ReasonCancelling, fmt.Sprintf("Graph refused to cancel the request and it still looks "+
+			"cancellable; looking again: %s", msg), base...)
+		d.After = pollAfter(opt, trueSince(st, v1.ConditionReconciling, o.Now), o.Now)
 	case e == nil:
 		// Not a Graph failure: the API server (a conflict on the create-pending annotation).
 		d = progressing(v1.ReasonProgressing, fmt.Sprintf("%s: %s; trying again", op, msg), base...)

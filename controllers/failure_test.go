@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -77,5 +78,34 @@ func TestFailed(t *testing.T) {
 	plain := errors.New("conflict")
 	if d := failed(pre, "create", plain, o, testOpt); d.Err == nil {
 		t.Error("an API-server failure must go back to the rate limiter")
+	}
+}
+
+// TestFailedWithoutLeaks: an authentication failure tells the namespace a fixed sentence (the
+// details go to the log); a cancel refused while the request still looks cancellable waits a
+// poll interval instead of the rate limiter's milliseconds; messages are bounded.
+func TestFailedWithoutLeaks(t *testing.T) {
+	o := observe(active, nil)
+	pre := decide(o, testOpt)
+	secret := &pim.Error{Class: pim.ClassUnauthenticated, Detail: "ClientSecretCredential: tenant 72f9… file /var/run/secrets/azure/tokens: AADSTS7000215"}
+	d := failed(pre, "create", secret, o, testOpt)
+	obj := recordOn(o, d)
+	st := meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionStalled)
+	if st == nil || st.Message != unauthenticatedMessage || strings.Contains(st.Message, "AADSTS") || !strings.Contains(d.LogDetail, "AADSTS") {
+		t.Errorf("Unauthenticated: condition %+v, log detail %q", st, d.LogDetail)
+	}
+
+	o = observe(cancelled, withRequest(pim.StatusPendingApproval))
+	refused := &pim.Error{Class: pim.ClassNotCancellable, HTTPStatus: 400}
+	if d := failed(decide(o, testOpt), "cancel", refused, o, testOpt); d.Err != nil || d.After < testOpt.PollInterval {
+		t.Errorf("cancel refused twice: After %s Err %v, want a poll interval and no error", d.After, d.Err)
+	}
+
+	long := &pim.Error{Class: pim.ClassUserFixable, HTTPStatus: 400, Message: strings.Repeat("é", 3000)}
+	obj = recordOn(o, failed(pre, "create", long, o, testOpt))
+	for _, c := range obj.Status.Conditions {
+		if len(c.Message) > maxMessage || !utf8.ValidString(c.Message) {
+			t.Errorf("%s message: %d bytes (valid UTF-8: %v)", c.Type, len(c.Message), utf8.ValidString(c.Message))
+		}
 	}
 }

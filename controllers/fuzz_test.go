@@ -83,6 +83,14 @@ func fuzzObservation(f *fuzzBytes) observation {
 	}
 	g.Outcome = pickOf(f, outcomeNone, outcomeCancelled, outcomeAlreadyGone, outcomeNotOwned, outcomeNoLive)
 	o.Verdict = pickOf(f, nil, permittedVerdict, deniedVerdict, &verdict{Unknown: true, Outcome: OutcomeDeniedGroup, Message: "unknown"})
+	o.Sealed, o.CreatePendingSealed, o.NamespaceSelected = f.yes(), f.yes() && o.CreatePending != nil, f.yes()
+	g.Proven, g.Witnessed, g.OwnLive, g.AnyLive, g.ScheduleSuspect = f.yes(), f.yes(), f.yes(), f.yes(), f.yes()
+	if f.pick(4) == 0 {
+		g.Foreign = "request x was made for the object ns/other (uid other)"
+	}
+	if f.pick(4) == 0 {
+		o.SpecError = `spec.schedule.expiration.duration: "1d" is not a duration`
+	}
 	return o
 }
 
@@ -114,6 +122,18 @@ func FuzzDecide(f *testing.F) {
 		}
 		if o.Deleting && o.Policy == v1.DeletionPolicyOrphan && d.Step.mutates() {
 			t.Fatalf("Graph write %s while deleting with Orphan", d.Step)
+		}
+		if d.Step.needsGraph() && !mayCallGraph(o) {
+			t.Fatalf("step %s needs Graph for an object that may not call it: %+v", d.Step, o)
+		}
+		if (d.Step == stepCancel || d.Step == stepRemove) && !o.owned() {
+			t.Fatalf("%s for a request not shown to be this object's", d.Step)
+		}
+		if d.Step == stepCreate && o.SpecError != "" {
+			t.Fatalf("create with an unreadable spec")
+		}
+		if (d.Step == stepCancel || d.Step == stepRemove) && o.Graph.Foreign != "" {
+			t.Fatalf("%s of another object's request", d.Step)
 		}
 		if d.Step == stepPoll && d.After <= 0 {
 			t.Fatalf("poll without a RequeueAfter")
@@ -150,7 +170,8 @@ func countMutations(t *testing.T, o observation) int {
 // answeringGraph answers every call as if Graph had done it, calling wrote for each write.
 func answeringGraph(o observation, wrote func()) pim.Funcs {
 	req := pim.Request{ID: "33333333-3333-3333-3333-333333333333", Status: pim.StatusProvisioned,
-		TargetScheduleID: o.Status.TargetScheduleID}
+		TargetScheduleID: o.Status.TargetScheduleID, Justification: pim.AppendMarker("on call", "ns", "x", "uid-1"),
+		Triple: pim.Triple{PrincipalID: actPrincipal, GroupID: actGroup, AccessID: pim.AccessMember}}
 	return pim.Funcs{
 		AssignFunc: func(context.Context, pim.CreateInput) (*pim.Request, error) { wrote(); return &req, nil },
 		CancelFunc: func(context.Context, string) error { wrote(); return nil },
@@ -161,6 +182,9 @@ func answeringGraph(o observation, wrote func()) pim.Funcs {
 		GetRequestFunc: func(_ context.Context, id string) (*pim.Request, error) {
 			r := req
 			r.ID, r.Status = id, pim.Status(o.Status.GraphStatus)
+			if o.Adopted {
+				r.Justification = "made in the portal"
+			}
 			return &r, nil
 		},
 		FindRequestsFunc: func(context.Context, string, string) ([]pim.Request, error) { return o.Graph.Matches, nil },
@@ -168,7 +192,7 @@ func answeringGraph(o observation, wrote func()) pim.Funcs {
 			return &pim.Schedule{ID: id, Status: pim.StatusProvisioned}, nil
 		},
 		FindLiveSchedulesFunc: func(context.Context, pim.Triple) ([]pim.Schedule, error) {
-			return []pim.Schedule{{ID: o.Status.TargetScheduleID, Status: pim.StatusProvisioned}}, nil
+			return []pim.Schedule{{ID: o.Status.TargetScheduleID, Status: pim.StatusProvisioned, CreatedUsing: o.Status.RequestID}}, nil
 		},
 	}
 }

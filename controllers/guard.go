@@ -7,7 +7,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
-	"github.com/pim-operator/pim-operator/internal/pim"
 	"github.com/pim-operator/pim-operator/internal/policy"
 )
 
@@ -41,25 +40,23 @@ func outcomeOf(d policy.Decision) string {
 	return OutcomeDeniedRules
 }
 
-// evaluate asks the policies about an object. A created object is judged by its spec; an
-// afterDateTime expiration without a start is measured from the object's creation, so the
-// verdict does not drift with the clock. An adopted object is judged by the group and access
-// Graph reports for its request (status.groupId, status.accessId).
+// evaluate asks the policies about an object of kind k: a policy grants each kind (active
+// assignment, eligibility) separately. A created object is judged by its spec; an
+// afterDateTime expiration without a start, and a start delay, are measured from the object's
+// creation, so the verdict does not drift with the clock. An adopted object is judged by the
+// group, principal and access Graph reports for its request (status.groupId,
+// status.principalId, status.accessId).
 func evaluate(k *Kind, policies []v1.PIMAccessPolicy, ns policy.Namespace, spec *v1.RequestSpec, st *v1.RequestStatus, created time.Time) *verdict {
-	if k.Graph == pim.KindEligibility {
-		// A policy grants eligibility explicitly, or not at all.
-		return &verdict{Outcome: OutcomeDeniedGroup,
-			Message: fmt.Sprintf("no PIMAccessPolicy grants eligibility to namespace %q", ns.Name)}
-	}
 	var d policy.Decision
 	if spec.RequestID != "" {
 		if st.GroupID == "" {
 			return &verdict{Unknown: true, Outcome: OutcomeDeniedGroup,
 				Message: fmt.Sprintf("Graph has not reported the group and access of request %s", spec.RequestID)}
 		}
-		d = policy.EvaluateAdopt(policies, ns, st.GroupID, st.AccessID)
+		d = policy.EvaluateAdopt(policies, ns, policy.Adoption{
+			Kind: k.Graph, GroupID: st.GroupID, PrincipalID: st.PrincipalID, AccessID: st.AccessID})
 	} else {
-		d = policy.Evaluate(policies, ns, policy.RequestFromSpec(spec), created)
+		d = policy.Evaluate(policies, ns, policy.RequestFromSpec(k.Graph, spec), created)
 	}
 	return &verdict{Permitted: d.Permitted, Outcome: outcomeOf(d), Message: d.Message}
 }
@@ -137,6 +134,15 @@ func notPermitted(o observation, d decision, v *verdict) decision {
 	var msg string
 	var set []metav1.Condition
 	switch {
+	case d.Step == stepCreate && o.CreatePendingSealed:
+		// An earlier create may have reached Graph (its answer was lost, and Graph's list did not
+		// show it within the settle period): never claim nothing was sent.
+		msg = fmt.Sprintf("not permitted to create again: %s; an earlier create of this object may have reached "+
+			"Graph and was not found by its marker", v.Message)
+		set = []metav1.Condition{
+			cond(v1.ConditionSubmitted, metav1.ConditionFalse, v1.ReasonNotPermitted, msg),
+			o.live(metav1.ConditionFalse, v1.ReasonNotPermitted, "not submitted again: not permitted"),
+		}
 	case d.Step == stepCreate:
 		msg = fmt.Sprintf("not permitted: %s; nothing was sent to Graph", v.Message)
 		set = []metav1.Condition{

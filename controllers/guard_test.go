@@ -111,8 +111,8 @@ func TestGuardEvents(t *testing.T) {
 		obj.Status = c.o.Status
 		rec := events.NewFakeRecorder(10)
 		r := testReconciler(rec, t0)
-		r.record(t.Context(), obj, decide(c.o, testOpt))
-		r.record(t.Context(), obj, decide(c.o, testOpt))
+		r.emit(obj, r.record(t.Context(), obj, decide(c.o, testOpt)))
+		r.emit(obj, r.record(t.Context(), obj, decide(c.o, testOpt)))
 		close(rec.Events)
 		var warnings []string
 		for e := range rec.Events {
@@ -138,23 +138,37 @@ func testPolicy(name string, mutate ...func(*v1.PIMAccessPolicySpec)) v1.PIMAcce
 	return p
 }
 
-// TestEvaluate: the reconciler's use of internal/policy — spec for created objects, Graph's
-// group and access for adopted ones, creationTimestamp as "now".
+// TestEvaluate: the reconciler's use of internal/policy — the kind of the object, spec for
+// created objects, Graph's group, principal and access for adopted ones, creationTimestamp as
+// "now".
 func TestEvaluate(t *testing.T) {
+	const (
+		group = "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f"
+		alice = "0f9e8d7c-6b5a-4c3d-8e1f-a2b3c4d5e6f7"
+		bob   = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
+	)
 	created := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	ns := policy.Namespace{Name: "team-a"}
 	pols := []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
+	spec := func(end time.Duration) v1.RequestSpec {
+		return v1.RequestSpec{GroupID: "6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F", PrincipalID: alice,
+			Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: v1.TimeOf(created.Add(end))}}}
+	}
+	om := metav1.ObjectMeta{Namespace: "team-a", Name: "x", CreationTimestamp: metav1.NewTime(created)}
 	obj := func(end time.Duration) *v1.PIMAssignmentRequest {
-		return &v1.PIMAssignmentRequest{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "x", CreationTimestamp: metav1.NewTime(created)},
-			Spec: v1.RequestSpec{GroupID: "6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F", PrincipalID: "p",
-				Schedule: &v1.Schedule{Expiration: v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: v1.TimeOf(created.Add(end))}}},
-		}
+		return &v1.PIMAssignmentRequest{ObjectMeta: om, Spec: spec(end)}
+	}
+	elig := func(end time.Duration) *v1.PIMEligibilityRequest {
+		return &v1.PIMEligibilityRequest{ObjectMeta: om, Spec: spec(end)}
 	}
 	// afterDateTime without a start is measured from the creationTimestamp: the verdict of an
 	// 8h window stays the same however late the reconcile runs.
-	judge := func(ns policy.Namespace, o *v1.PIMAssignmentRequest) *verdict {
-		return (&guardInputs{policies: pols, ns: ns}).verdict(&AssignmentKind, o)
+	judge := func(ns policy.Namespace, o Object) *verdict {
+		k := &AssignmentKind
+		if _, ok := o.(*v1.PIMEligibilityRequest); ok {
+			k = &EligibilityKind
+		}
+		return (&guardInputs{policies: pols, ns: ns}).verdict(k, o)
 	}
 	if v := judge(ns, obj(8*time.Hour)); !v.Permitted || v.Outcome != OutcomePermitted || !strings.Contains(v.Message, "team-a-oncall") {
 		t.Errorf("8h from creation: %+v", v)
@@ -165,19 +179,65 @@ func TestEvaluate(t *testing.T) {
 	if v := judge(policy.Namespace{Name: "team-b"}, obj(time.Hour)); v.Outcome != OutcomeDeniedNamespace {
 		t.Errorf("team-b: %+v", v)
 	}
+	// A start delay is measured from the creationTimestamp too.
+	delayed := obj(0)
+	delayed.Spec.Schedule = &v1.Schedule{StartDateTime: v1.TimeOf(created.Add(25 * time.Hour)),
+		Expiration: v1.Expiration{Type: v1.ExpirationAfterDuration, Duration: v1.DurationOf(time.Hour)}}
+	pols = []v1.PIMAccessPolicy{testPolicy("soon", func(s *v1.PIMAccessPolicySpec) { s.MaxStartDelay = v1.DurationOf(24 * time.Hour) })}
+	if v := judge(ns, delayed); v.Permitted || v.Outcome != OutcomeDeniedRules || !strings.Contains(v.Message, "start delay 25h (now to startDateTime) exceeds the longest allowed 24h") {
+		t.Errorf("25h ahead of creation: %+v", v)
+	}
 
+	// Eligibility needs an explicit grant: a policy for active assignments grants none.
+	pols = []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
+	if v := judge(ns, elig(8*time.Hour)); v.Permitted || v.Outcome != OutcomeDeniedGroup ||
+		!strings.Contains(v.Message, `no PIMAccessPolicy grants eligibility for group 6B1F3C9E-2D4A-4F1B-9C3E-0A1B2C3D4E5F to namespace "team-a"`) {
+		t.Errorf("eligibility under an assignment policy: %+v", v)
+	}
+	pols = []v1.PIMAccessPolicy{testPolicy("team-a-eligible", func(s *v1.PIMAccessPolicySpec) {
+		s.Groups, s.MaxDuration = nil, v1.Duration{}
+		s.Eligibility = &v1.EligibilityGrant{MaxDuration: *v1.DurationOf(2160 * time.Hour),
+			Groups: []v1.AllowedGroup{{GroupID: group, AccessIDs: []v1.AccessID{v1.AccessMember}, Principals: []string{alice}}}}
+	})}
+	if v := judge(ns, elig(2160*time.Hour)); !v.Permitted || !strings.Contains(v.Message, "team-a-eligible") {
+		t.Errorf("90 days of eligibility: %+v", v)
+	}
+	if v := judge(ns, obj(time.Hour)); v.Permitted || v.Outcome != OutcomeDeniedGroup {
+		t.Errorf("an assignment under an eligibility grant: %+v", v)
+	}
+	// The principal is spec.principalId for a created object...
+	forBob := elig(time.Hour)
+	forBob.Spec.PrincipalID = bob
+	if v := judge(ns, forBob); v.Permitted || v.Outcome != OutcomeDeniedAccess || !strings.Contains(v.Message, "not to "+bob) {
+		t.Errorf("eligibility for a principal not listed: %+v", v)
+	}
+
+	// ...and status.principalId, as Graph reports it, for an adopted one.
+	pols = []v1.PIMAccessPolicy{testPolicy("team-a-oncall")}
 	adopted := &v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "a"},
 		Spec: v1.RequestSpec{RequestID: "r"}}
 	if v := judge(ns, adopted); !v.Unknown || v.Permitted || permittedCond(v) != nil {
 		t.Errorf("adopted, nothing known yet: %+v", v)
 	}
-	adopted.Status.GroupID, adopted.Status.AccessID = "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f", v1.AccessOwner
+	adopted.Status.GroupID, adopted.Status.PrincipalID, adopted.Status.AccessID = group, bob, v1.AccessOwner
 	if v := judge(ns, adopted); v.Permitted || v.Outcome != OutcomeDeniedAccess {
 		t.Errorf("adopted owner: %+v", v)
 	}
 	adopted.Status.AccessID = v1.AccessMember
 	if v := judge(ns, adopted); !v.Permitted {
 		t.Errorf("adopted member: %+v", v)
+	}
+	pols[0].Spec.Groups[0].Principals = []string{alice}
+	if v := judge(ns, adopted); v.Permitted || v.Outcome != OutcomeDeniedAccess || !strings.Contains(v.Message, "not to "+bob) {
+		t.Errorf("adopted for a principal not listed: %+v", v)
+	}
+	adopted.Status.PrincipalID = strings.ToUpper(alice)
+	if v := judge(ns, adopted); !v.Permitted {
+		t.Errorf("adopted for a listed principal: %+v", v)
+	}
+	adoptedElig := &v1.PIMEligibilityRequest{ObjectMeta: adopted.ObjectMeta, Spec: adopted.Spec, Status: adopted.Status}
+	if v := judge(ns, adoptedElig); v.Permitted || v.Outcome != OutcomeDeniedGroup || !strings.Contains(v.Message, "grants eligibility") {
+		t.Errorf("an adopted eligibility under an assignment policy: %+v", v)
 	}
 }
 

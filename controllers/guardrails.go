@@ -31,6 +31,10 @@ import (
 type guardInputs struct {
 	policies []v1.PIMAccessPolicy
 	ns       policy.Namespace
+	// nsMissing: the namespace is not in the cache (deleted, or being deleted). Its labels are
+	// unknown, so it is denied: judging it as unlabelled would let NotIn and DoesNotExist
+	// selectors match it.
+	nsMissing bool
 }
 
 // verdict judges obj, of kind k; nil inputs (--policy-mode=disabled) give no verdict.
@@ -38,7 +42,24 @@ func (in *guardInputs) verdict(k *Kind, obj Object) *verdict {
 	if in == nil {
 		return nil
 	}
+	if in.nsMissing {
+		return &verdict{Outcome: OutcomeDeniedNamespace,
+			Message: fmt.Sprintf("namespace %q is not in the operator's cache (deleted, or being deleted)", in.ns.Name)}
+	}
 	return evaluate(k, in.policies, in.ns, obj.GetRequestSpec(), obj.GetRequestStatus(), obj.GetCreationTimestamp().Time)
+}
+
+// selected: some policy selects the namespace; false with --policy-mode=disabled.
+func (in *guardInputs) selected() bool {
+	if in == nil {
+		return false
+	}
+	for i := range in.policies {
+		if policy.Selects(&in.policies[i], in.ns) {
+			return true
+		}
+	}
+	return false
 }
 
 // readGuardInputs reads the policies and obj's namespace; nothing with --policy-mode=disabled.
@@ -50,11 +71,11 @@ func (r *Reconciler) readGuardInputs(ctx context.Context, obj Object) (*guardInp
 	if err != nil {
 		return nil, err
 	}
-	ns, err := r.namespace(ctx, obj.GetNamespace())
+	ns, missing, err := r.namespace(ctx, obj.GetNamespace())
 	if err != nil {
 		return nil, err
 	}
-	return &guardInputs{policies: policies, ns: ns}, nil
+	return &guardInputs{policies: policies, ns: ns, nsMissing: missing}, nil
 }
 
 // listPolicies reads every PIMAccessPolicy from the cache, without copying: evaluation only reads.
@@ -68,18 +89,18 @@ func (r *Reconciler) listPolicies(ctx context.Context) ([]v1.PIMAccessPolicy, er
 
 var namespaceGVK = corev1.SchemeGroupVersion.WithKind("Namespace")
 
-// namespace reads a namespace's labels from the metadata-only cache. A namespace that is gone
-// is judged by its name alone.
-func (r *Reconciler) namespace(ctx context.Context, name string) (policy.Namespace, error) {
+// namespace reads a namespace's labels from the metadata-only cache; missing is true when the
+// cache does not hold it.
+func (r *Reconciler) namespace(ctx context.Context, name string) (ns policy.Namespace, missing bool, err error) {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(namespaceGVK)
 	if err := r.Get(ctx, types.NamespacedName{Name: name}, m); err != nil {
 		if apierrors.IsNotFound(err) {
-			return policy.Namespace{Name: name}, nil
+			return policy.Namespace{Name: name}, true, nil
 		}
-		return policy.Namespace{}, fmt.Errorf("reading namespace %s: %w", name, err)
+		return policy.Namespace{}, false, fmt.Errorf("reading namespace %s: %w", name, err)
 	}
-	return policy.Namespace{Name: name, Labels: m.Labels}, nil
+	return policy.Namespace{Name: name, Labels: m.Labels}, false, nil
 }
 
 // listObjects reads the kind's objects from the cache, without copying.
@@ -102,7 +123,11 @@ func (r *Reconciler) listObjects(ctx context.Context, opts ...client.ListOption)
 }
 
 // stale says whether obj's recorded Permitted condition differs from what the policies say now.
+// An adoption not yet permitted is always stale: only Graph can tell whether a policy allows it.
 func stale(k *Kind, obj Object, in *guardInputs) bool {
+	if adopting(obj) {
+		return true
+	}
 	want := permittedCond(in.verdict(k, obj))
 	if want == nil {
 		return false
@@ -121,6 +146,7 @@ func (r *Reconciler) requestsForPolicy(ctx context.Context, o client.Object) []r
 	if !ok {
 		return nil
 	}
+	r.policyEpoch.Add(1)
 	log := logf.FromContext(ctx).WithValues("pimAccessPolicy", p.Name)
 	policies, err := r.listPolicies(ctx)
 	if err != nil {
@@ -137,13 +163,13 @@ func (r *Reconciler) requestsForPolicy(ctx context.Context, o client.Object) []r
 	for _, obj := range all {
 		in, seen := namespaces[obj.GetNamespace()]
 		if !seen {
-			ns, err := r.namespace(ctx, obj.GetNamespace())
+			ns, missing, err := r.namespace(ctx, obj.GetNamespace())
 			if err != nil {
 				log.Error(err, "mapping a policy change to requests")
 				return nil
 			}
 			if policy.Selects(p, ns) {
-				in = &guardInputs{policies: policies, ns: ns}
+				in = &guardInputs{policies: policies, ns: ns, nsMissing: missing}
 			}
 			namespaces[obj.GetNamespace()] = in
 		}
@@ -160,6 +186,7 @@ func (r *Reconciler) requestsForPolicy(ctx context.Context, o client.Object) []r
 // requestsForNamespace maps a namespace whose labels changed to its objects whose verdict is
 // no longer the one recorded.
 func (r *Reconciler) requestsForNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	r.policyEpoch.Add(1)
 	log := logf.FromContext(ctx).WithValues("namespace", o.GetName())
 	objs, err := r.listObjects(ctx, client.InNamespace(o.GetName()))
 	if err != nil {

@@ -23,22 +23,35 @@ func (r *Reconciler) actFor(s step) act {
 }
 
 // run is one reconcile of the lifecycle, in the order the trust rules need: the guard rails'
-// verdict from the cache first, then what Graph must be read, then decide, then act — until
-// the decision is to wait or to finish, with at most one successful Graph write. It records
-// the final decision.
+// verdict from the cache first — an object no policy permits, and that has nothing proven of
+// its own in Graph, makes no Graph call at all — then what Graph must be read, then decide,
+// then act, until the decision is to wait or to finish, with at most one successful Graph
+// write. It records the final decision and seals what Graph proved.
 func (r *Reconciler) run(ctx context.Context, obj Object) decision {
 	spec, st := obj.GetRequestSpec(), obj.GetRequestStatus()
 	st.DeletionPolicy = effectiveDeletionPolicy(spec)
-	if spec.RequestID != "" && st.RequestID == "" {
-		st.RequestID = spec.RequestID
+	if spec.RequestID != "" && st.RequestID != spec.RequestID {
+		// An adopted object's request is the one its spec names, whatever the status says.
+		*st = v1RequestStatusFor(spec, st)
 	}
+	sealedAtStart := r.seals.statusSealed(r.kind, obj)
 	guardIn, err := r.readGuardInputs(ctx, obj)
 	if err != nil {
 		return r.fail(ctx, obj, decision{}, "read the PIMAccessPolicies", err)
 	}
 	facts := &graphFacts{}
-	if err := r.read(ctx, obj, facts, readFor(r.observe(obj, facts, guardIn))); err != nil {
-		return r.fail(ctx, obj, decision{}, "observe", err)
+	o := r.observe(obj, facts, guardIn)
+	if what := readFor(o); what != readNothing && mayCallGraph(o) && !r.adoptionDenied(obj) {
+		before := st.DeepCopy()
+		if err := r.read(ctx, obj, facts, what); err != nil {
+			return r.fail(ctx, obj, decision{}, "observe", err)
+		}
+		switch {
+		case r.denyAdoption(obj, guardIn, before):
+			*facts = graphFacts{}
+		case facts.Foreign != "":
+			*st = *before // nothing Graph said about another object's request stays here
+		}
 	}
 	done := map[step]bool{}
 	wrote, counted := false, false
@@ -54,24 +67,45 @@ func (r *Reconciler) run(ctx context.Context, obj Object) decision {
 		}
 		do := r.actFor(d.Step)
 		if do == nil {
-			r.record(ctx, obj, d)
+			r.seal(obj, facts, sealedAtStart)
+			d.events = r.record(ctx, obj, d)
 			return d
 		}
 		done[d.Step] = true
 		if err := do(ctx, obj, facts); err != nil {
+			r.seal(obj, facts, sealedAtStart)
 			return r.fail(ctx, obj, d, string(d.Step), err)
 		}
 		wrote = wrote || d.Step.mutates()
 	}
 }
 
+// seal signs the status when Graph proved it this object's in this reconcile, or it was sealed
+// before and only proven steps changed it since.
+func (r *Reconciler) seal(obj Object, facts *graphFacts, sealedAtStart bool) {
+	st := obj.GetRequestStatus()
+	switch {
+	case st.RequestID == "" || facts.Foreign != "":
+		st.Seal = ""
+	case facts.Proven || sealedAtStart:
+		r.seals.sealStatus(r.kind, obj)
+	default:
+		st.Seal = "" // one that does not verify (copied, forged, an old key's) proves nothing
+	}
+}
+
 // observe is the observation of obj now, with this reconcile's facts and the verdict.
 func (r *Reconciler) observe(obj Object, facts *graphFacts, in *guardInputs) observation {
-	return newObservation(r.kind, obj, *facts, in.verdict(r.kind, obj), r.now())
+	o := newObservation(r.kind, r.seals, obj, *facts, in.verdict(r.kind, obj), r.now())
+	o.NamespaceSelected = in.selected()
+	if r.adoptionDenied(obj) {
+		o.Verdict = r.adoptionDeniedVerdict(obj)
+	}
+	return o
 }
 
 func (r *Reconciler) fail(ctx context.Context, obj Object, pre decision, op string, err error) decision {
-	d := failed(pre, op, err, newObservation(r.kind, obj, graphFacts{}, nil, r.now()), r.cfg.Options)
-	r.record(ctx, obj, d)
+	d := failed(pre, op, err, newObservation(r.kind, r.seals, obj, graphFacts{}, nil, r.now()), r.cfg.Options)
+	d.events = r.record(ctx, obj, d)
 	return d
 }

@@ -47,6 +47,25 @@ type graphFacts struct {
 	// NoOwnSchedule: the triple's live schedules were listed and none was created by this
 	// object's request.
 	NoOwnSchedule bool
+
+	// Proven: Graph showed in this reconcile that the request is this object's — the marker
+	// names this object and the triple is the spec's (created), or it is spec.requestId
+	// (adopted).
+	Proven bool
+	// Foreign: the request recorded (or adopted) is not this object's; it names the object
+	// whose marker it carries, or says why it is not this one's.
+	Foreign string
+	// Witnessed: the triple's live schedules were listed in this reconcile, an independent
+	// witness of whether the access is live; OwnLive: one of them is this object's.
+	Witnessed bool
+	OwnLive   bool
+	// AnyLive: the witness listed a live schedule of the triple, this object's or not.
+	AnyLive bool
+	// ScheduleSuspect: Graph answered 404 for the schedule of live access once; a later read
+	// decides (status.scheduleMissingSince).
+	ScheduleSuspect bool
+	// RemovalGone: Graph no longer knows the adminRemove request this object sent.
+	RemovalGone bool
 }
 
 // observation is everything decide looks at: the spec, the status (with this reconcile's
@@ -71,10 +90,26 @@ type observation struct {
 	// Verdict is what the PIMAccessPolicies say about the object (--policy-mode=enforce); nil
 	// when they are not asked (--policy-mode=disabled).
 	Verdict *verdict
+	// Sealed: the status carries the operator's seal (seal.go) over its request: what it
+	// records was proven this object's in an earlier reconcile.
+	Sealed bool
+	// CreatePendingSealed: the create-pending annotation was written by the operator, so a
+	// create of this object's may have reached Graph.
+	CreatePendingSealed bool
+	// NamespaceSelected: some PIMAccessPolicy selects the object's namespace — enough to read
+	// an adopted request, to learn whether a policy allows its group.
+	NamespaceSelected bool
+	// SpecError says why the spec cannot be read (a value stored before the CRD checked it);
+	// empty when it can.
+	SpecError string
 }
 
+// owned: the request recorded is this object's, proven by Graph in this reconcile or sealed
+// by the operator earlier. A status written by anyone else is neither.
+func (o observation) owned() bool { return o.Graph.Proven || o.Sealed }
+
 // newObservation builds the observation of obj as it stands, with the facts Graph gave so far.
-func newObservation(k *Kind, obj Object, facts graphFacts, v *verdict, now time.Time) observation {
+func newObservation(k *Kind, seals sealer, obj Object, facts graphFacts, v *verdict, now time.Time) observation {
 	spec, st := obj.GetRequestSpec(), obj.GetRequestStatus()
 	o := observation{
 		Now:       now,
@@ -86,14 +121,11 @@ func newObservation(k *Kind, obj Object, facts graphFacts, v *verdict, now time.
 		Status:    *st,
 		Graph:     facts,
 		Verdict:   v,
+		Sealed:    seals.statusSealed(k, obj),
+		SpecError: specError(spec),
 	}
-	if s, ok := obj.GetAnnotations()[v1.AnnotationCreatePending]; ok {
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			o.CreatePending = &t
-		} else {
-			// Unreadable: still a marker. Treat it as just written so the settle period applies.
-			o.CreatePending = &o.Now
-		}
+	if at, sealed, ok := seals.createPending(k, obj); ok {
+		o.CreatePending, o.CreatePendingSealed = &at, sealed
 	}
 	return o
 }

@@ -16,7 +16,10 @@ const (
 	phaseEndedAsAsked
 	// phaseUnsubmitted: no Graph request is recorded (with or without the create-pending marker).
 	phaseUnsubmitted
-	// phaseGone: Graph knows neither the request nor its schedule.
+	// phaseForeign: the request recorded or adopted is not this object's.
+	phaseForeign
+	// phaseGone: Graph knows neither the request nor its schedule, and no live schedule of the
+	// triple is this object's.
 	phaseGone
 	// phaseRemoving: the object's adminRemove request is being followed.
 	phaseRemoving
@@ -48,7 +51,9 @@ func phaseOf(o observation) phase {
 		return phaseEndedAsAsked
 	case st.RequestID == "":
 		return phaseUnsubmitted
-	case o.Graph.Gone || reasonOf(st, o.Kind.LiveCondition) == v1.ReasonRequestGone:
+	case o.Graph.Foreign != "":
+		return phaseForeign
+	case o.Graph.Gone || (reasonOf(st, o.Kind.LiveCondition) == v1.ReasonRequestGone && !o.Graph.OwnLive):
 		return phaseGone
 	case o.wantEnded() && st.RemovalRequestID != "":
 		return phaseRemoving
@@ -59,8 +64,12 @@ func phaseOf(o observation) phase {
 	case pim.StatusGranted, pim.StatusPendingApproval, pim.StatusPendingAdminDecision:
 		return phasePending
 	case pim.StatusProvisioned, pim.StatusScheduleCreated:
+		ended := st.EndDateTime != nil && !o.Now.Before(st.EndDateTime.Time)
 		switch {
-		case st.EndDateTime != nil && !o.Now.Before(st.EndDateTime.Time):
+		case (o.Graph.OwnLive || o.Graph.ScheduleRead) && !ended:
+			// Its schedule, read in this reconcile, outweighs what was recorded.
+			return phaseLive
+		case ended:
 			return phaseExpired
 		case o.Graph.ScheduleGone || removedElsewhere(o):
 			return phaseRemovedElsewhere
@@ -80,6 +89,11 @@ func removedElsewhere(o observation) bool {
 	return o.Status.RemovalRequestID == "" && reasonOf(o.Status, o.Kind.LiveCondition) == v1.ReasonRemoved
 }
 
+// expiredRecorded: the end of the access was seen in Graph and recorded.
+func expiredRecorded(o observation) bool {
+	return reasonOf(o.Status, o.Kind.LiveCondition) == v1.ReasonExpired
+}
+
 // graphRead is what must be read before deciding: nothing when the status alone decides
 // (terminal objects cost zero Graph calls), the removal request while one is followed,
 // otherwise the request.
@@ -90,17 +104,29 @@ const (
 	readRequest
 	readRemoval
 	// readLive: the request, then the schedule — the resync of live access, which notices
-	// access removed outside this object (its request stays Provisioned).
+	// access removed outside this object (its request stays Provisioned), and the end of
+	// access, which Graph may have moved (an extension made in the portal).
 	readLive
 	// readOwnSchedule: the request, then the triple's live schedules, to find the one this
 	// request created when Graph did not say (no targetScheduleId) — before ending it.
 	readOwnSchedule
+	// readWitness: the triple's live schedules — the independent read that must confirm
+	// "nothing is live" before an ending finishes or a duplicate is posted again.
+	readWitness
 )
 
 // readFor is what the reconcile reads of Graph before it decides.
 func readFor(o observation) graphRead {
 	st := o.Status
 	switch phaseOf(o) {
+	case phaseUnsubmitted:
+		if reasonOf(st, v1.ConditionStalled) == v1.ReasonDuplicateAssignment && !o.wantEnded() {
+			return readWitness // is the other assignment still there?
+		}
+	case phaseGone:
+		if o.wantEnded() && (!o.Adopted || st.PrincipalID != "") {
+			return readWitness
+		}
 	case phaseRemoving:
 		if pim.Status(st.RemovalStatus) == pim.StatusRevoked {
 			return readNothing
@@ -114,7 +140,25 @@ func readFor(o observation) graphRead {
 			return readLive
 		}
 		return readRequest
-	case phasePending, phaseInFlight, phaseWritten:
+	case phaseExpired:
+		switch {
+		case o.wantEnded():
+			return readWitness
+		case !expiredRecorded(o):
+			return readLive // read Graph before declaring the end: it may have been extended
+		}
+	case phaseRemovedElsewhere:
+		if o.wantEnded() {
+			return readWitness
+		}
+		return readLive // a later read that finds the schedule undoes the verdict
+	case phasePending:
+		if pim.Status(st.GraphStatus) == pim.StatusGranted && st.StartDateTime != nil && !o.Now.Before(st.StartDateTime.Time) &&
+			st.TargetScheduleID != "" {
+			return readLive // past its start: the schedule says whether it began
+		}
+		return readRequest
+	case phaseInFlight, phaseWritten:
 		return readRequest
 	}
 	return readNothing

@@ -9,7 +9,8 @@ import (
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
-// TestTerminalReadsNothing: objects whose status alone decides cost zero Graph calls.
+// TestTerminalReadsNothing: objects whose status alone decides cost zero Graph calls; the ones
+// whose status is a conclusion Graph could still undo read what decides it.
 func TestTerminalReadsNothing(t *testing.T) {
 	cases := []struct {
 		name string
@@ -20,7 +21,9 @@ func TestTerminalReadsNothing(t *testing.T) {
 		{"no request yet", active, nil, readNothing},
 		{"Provisioned", active, withRequest(pim.StatusProvisioned), readRequest},
 		{"Granted", active, withRequest(pim.StatusGranted), readRequest},
-		{"expired", active, then(withRequest(pim.StatusProvisioned), func(o *observation) { o.Status.EndDateTime = mt(t0) }), readNothing},
+		{"past its end: Graph is read before it is declared ended", active, then(withRequest(pim.StatusProvisioned), func(o *observation) { o.Status.EndDateTime = mt(t0) }), readLive},
+		{"expired, recorded", active, then(withRequest(pim.StatusProvisioned), func(o *observation) { o.Status.EndDateTime = mt(t0) },
+			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonExpired)), readNothing},
 		{"Canceled", active, withRequest(pim.StatusCanceled), readNothing},
 		{"Revoked", cancelled, withRequest(pim.StatusRevoked), readNothing},
 		{"Denied", active, withRequest(pim.StatusDenied), readNothing},
@@ -39,10 +42,10 @@ func TestTerminalReadsNothing(t *testing.T) {
 			recorded(v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned)), readLive},
 		{"Provisioned, active, cancelled: the removal's guard reads the schedule", cancelled, then(withRequest(pim.StatusProvisioned),
 			recorded(v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned)), readRequest},
-		{"removed elsewhere, recorded", active, then(withRequest(pim.StatusProvisioned),
-			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), readNothing},
-		{"removed elsewhere, then cancelled", cancelled, then(withRequest(pim.StatusProvisioned),
-			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), readNothing},
+		{"removed elsewhere, recorded: a later read may find it (at the resync, or when poked)", active, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), readLive},
+		{"removed elsewhere, then cancelled: the witness confirms", cancelled, then(withRequest(pim.StatusProvisioned),
+			recorded(v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved)), readWitness},
 		{"cancelled and recorded", cancelled, then(withRequest(pim.StatusGranted), func(o *observation) {
 			o.Status.Conditions = []metav1.Condition{{Type: v1.ConditionCancelled, Status: metav1.ConditionTrue, Reason: v1.ReasonCancelSucceeded}}
 		}), readNothing},

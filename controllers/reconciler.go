@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -21,12 +23,11 @@ import (
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
-// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests/finalizers,verbs=update
-// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimeligibilityrequests,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimeligibilityrequests/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimeligibilityrequests/finalizers,verbs=update
+// The manager only patches: the finalizer and the create-pending annotation as merge patches of
+// metadata, the status through /status. No update (a typed Update would rewrite the user's
+// spec), and no /finalizers (it sets no ownerReferences, the only thing that subresource guards).
+// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests;pimeligibilityrequests,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=access.pim-operator.dev,resources=pimassignmentrequests/status;pimeligibilityrequests/status,verbs=patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconciler reconciles the objects of one kind with Microsoft Graph: it reads, decides
@@ -37,6 +38,11 @@ type Reconciler struct {
 	graph    pim.Client
 	recorder events.EventRecorder
 	cfg      Config
+	seals    sealer
+	// denials remembers denied adoptions (adoption.go); policyEpoch counts the policy and
+	// namespace changes that may end them.
+	denials     sync.Map
+	policyEpoch atomic.Uint64
 }
 
 func (r *Reconciler) now() time.Time {
@@ -70,9 +76,9 @@ func (r *Reconciler) setup(mgr ctrl.Manager) error {
 	return b.Complete(r)
 }
 
-// Reconcile follows Cluster API's shape: fetch; add the finalizer and return; one deferred
-// status patch; then the delete path or the normal path.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+// Reconcile follows Cluster API's shape: fetch; add the finalizer and return; run the table;
+// one status patch; then, on the delete path, let the object go.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := r.kind.New()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -90,42 +96,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, r.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 	}
 
+	// The delete path and the normal path are the same table (decide's right and left
+	// columns); the delete path then lets the object go.
 	before := obj.GetRequestStatus().DeepCopy()
-	defer func() {
-		if deleting && len(obj.GetFinalizers()) == 0 {
-			// The last finalizer is gone: the API server deletes the object, status and all,
-			// and a patch would only 404. Another finalizer keeps it, and then the status counts.
-			return
-		}
-		if err := r.patchStatus(ctx, obj, before); err != nil {
-			res, retErr = ctrl.Result{}, err
-		}
-	}()
-	if deleting {
-		return r.reconcileDelete(ctx, obj)
-	}
-	return r.reconcileNormal(ctx, obj)
-}
-
-func (r *Reconciler) reconcileNormal(ctx context.Context, obj Object) (ctrl.Result, error) {
 	d := r.run(ctx, obj)
+	// The status first, once: it records the outcome (a cancel's 204, the removal request)
+	// before the finalizer goes and before any event announces it, so neither a failed
+	// finalizer patch nor a failed status patch can lose it, and a transition is announced once.
+	if err := r.patchStatus(ctx, obj, before); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.emit(obj, d.events)
+	if deleting && d.Step == stepFinish {
+		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+	}
 	return ctrl.Result{RequeueAfter: d.After}, d.Err
 }
 
-// reconcileDelete ends the request when the effective policy is Cancel (the same table, right
-// column), then lets the object go; with Orphan it lets it go without any Graph write.
-func (r *Reconciler) reconcileDelete(ctx context.Context, obj Object) (ctrl.Result, error) {
-	d := r.run(ctx, obj)
-	if d.Step != stepFinish {
-		return ctrl.Result{RequeueAfter: d.After}, d.Err
-	}
+// removeFinalizer lets a deleted object go; with effective policy Orphan nothing was written to
+// Graph, with Cancel its request has been ended.
+func (r *Reconciler) removeFinalizer(ctx context.Context, obj Object) error {
 	base := obj.DeepCopyObject().(Object)
 	controllerutil.RemoveFinalizer(obj, v1.Finalizer)
 	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
-	if err := r.Patch(ctx, obj.DeepCopyObject().(Object), patch); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	return ctrl.Result{}, nil
+	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
 }
 
 // StatusPatchAttempts is how often the deferred status patch is tried: a requestId just
@@ -155,8 +149,14 @@ func (r *Reconciler) patchStatus(ctx context.Context, obj Object, before *v1.Req
 			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
 			}
 		}
-		err = r.Status().Patch(ctx, statusOnly(obj.GetRequestStatus()), client.MergeFrom(base))
-		if err == nil || apierrors.IsNotFound(err) {
+		cur := statusOnly(obj.GetRequestStatus())
+		err = r.Status().Patch(ctx, cur, client.MergeFrom(base))
+		if err == nil {
+			// A finalizer patch that follows carries the resourceVersion of this write.
+			obj.SetResourceVersion(cur.GetResourceVersion())
+			return nil
+		}
+		if apierrors.IsNotFound(err) {
 			return nil
 		}
 	}

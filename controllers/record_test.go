@@ -21,8 +21,8 @@ func TestRecordEventsFollowConditions(t *testing.T) {
 	obj.Status = o.Status
 	rec := events.NewFakeRecorder(10)
 	r := testReconciler(rec, t0)
-	r.record(context.Background(), obj, d)
-	r.record(context.Background(), obj, d)
+	r.emit(obj, r.record(context.Background(), obj, d))
+	r.emit(obj, r.record(context.Background(), obj, d))
 	close(rec.Events)
 	var got []string
 	for e := range rec.Events {

@@ -41,7 +41,7 @@ func createInput(obj Object) pim.CreateInput {
 	return in
 }
 
-// timePtr is the time written, nil when unset or unreadable (specErrors reports that first).
+// timePtr is the time written, nil when unset or unreadable (specError reports that first).
 func timePtr(t *v1.Time) *time.Time {
 	if t == nil {
 		return nil
@@ -51,4 +51,41 @@ func timePtr(t *v1.Time) *time.Time {
 		return nil
 	}
 	return &v
+}
+
+// specError says which value of the spec the operator cannot read, or "" when it reads all.
+// The CRD rejects such values; only an object stored before it checked them can hold one.
+func specError(spec *v1.RequestSpec) string {
+	s := spec.Schedule
+	if s == nil {
+		return ""
+	}
+	check := []struct {
+		field string
+		get   func() error
+	}{
+		{"spec.schedule.startDateTime", func() error { return getErr(s.StartDateTime) }},
+		{"spec.schedule.expiration.endDateTime", func() error { return getErr(s.Expiration.EndDateTime) }},
+		{"spec.schedule.expiration.duration", func() error {
+			if s.Expiration.Duration == nil {
+				return nil
+			}
+			_, err := s.Expiration.Duration.Get()
+			return err
+		}},
+	}
+	for _, c := range check {
+		if err := c.get(); err != nil {
+			return c.field + ": " + err.Error()
+		}
+	}
+	return ""
+}
+
+func getErr(t *v1.Time) error {
+	if t == nil {
+		return nil
+	}
+	_, err := t.Get()
+	return err
 }

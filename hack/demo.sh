@@ -85,10 +85,13 @@ say "Installing the CRDs with kubectl"
 bin/kustomize build config/crd | run kubectl apply --server-side -f -
 run kubectl wait --for=condition=Established crd/pimassignmentrequests.access.pim-operator.dev
 
+# The operator keeps the key it signs what it has proven with in a Secret of its own namespace.
+kubectl create namespace pim-operator-system >/dev/null
 say "Running the operator against both (log: .demo/manager.log)"
 bin/manager --kubeconfig "$KUBECONFIG" \
   --graph-base-url "$GRAPH/v1.0" --graph-auth none \
-  --poll-interval 2s --min-active-age 15s --create-settle-period 5s \
+  --poll-interval 2s --min-active-age 15s --create-settle-period 5s --graph-timeout 4s \
+  --operator-namespace pim-operator-system \
   --health-probe-bind-address 127.0.0.1:0 --metrics-bind-address 0 >"$DEMO_DIR/manager.log" 2>&1 &
 pids+=($!)
 

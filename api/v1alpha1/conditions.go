@@ -55,6 +55,12 @@ const (
 	ReasonPermitted           = "Permitted"
 	ReasonRequestGone         = "RequestGone"
 	ReasonOrphaned            = "Orphaned"
+	// ReasonInvalidSpec: the spec holds a value the operator cannot read (stored before the
+	// CRD checked such values).
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonForeignRequest: the Graph request recorded or adopted is another object's (its
+	// marker names another object, or it is not the one the spec asks for).
+	ReasonForeignRequest = "ForeignRequest"
 )
 
 // Annotations and finalizers.

@@ -52,15 +52,17 @@ const (
 // Ticket names the change ticket behind a request.
 // +kubebuilder:validation:XValidation:rule="has(self.system) == has(self.number)",message="ticket needs both system and number, or neither: set ticket.system and ticket.number together"
 type Ticket struct {
-	// system is the ticketing system, for example "ServiceNow".
-	// +kubebuilder:validation:MinLength=1
+	// Blank text would satisfy a policy's requireTicket in form only.
+
+	// system is the ticketing system, for example "ServiceNow". Not blank.
 	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:XValidation:rule="self.trim() != ''",message="ticket.system must not be blank: name the ticketing system, such as ServiceNow"
 	// +optional
 	System string `json:"system,omitempty"`
 
-	// number is the ticket's number in that system, for example "CHG0012345".
-	// +kubebuilder:validation:MinLength=1
+	// number is the ticket's number in that system, for example "CHG0012345". Not blank.
 	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:XValidation:rule="self.trim() != ''",message="ticket.number must not be blank: write the ticket's number, such as CHG0012345"
 	// +optional
 	Number string `json:"number,omitempty"`
 }
@@ -76,17 +78,26 @@ type Expiration struct {
 	// +required
 	Type ExpirationType `json:"type"`
 
-	// endDateTime is when the access ends, for type afterDateTime.
+	// endDateTime is when the access ends, for type afterDateTime (RFC 3339); with a
+	// startDateTime, at least 5 minutes after it.
 	// +optional
 	EndDateTime *Time `json:"endDateTime,omitempty"`
 
+	// The minimum skips a malformed duration: the format rule already reports it, and
+	// duration() would only add an evaluation error.
+
 	// duration is how long the access lasts after its start, for type afterDuration, as a
-	// Kubernetes duration ("8h", "720h"). Whole days are sent to Graph as days.
+	// Kubernetes duration ("8h", "720h"): at least 5m, Graph's shortest access. Whole days are
+	// sent to Graph as days.
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]{1,5}h([0-9]{1,7}m)?([0-9]{1,9}s)?|[0-9]{1,7}m([0-9]{1,9}s)?|[0-9]{1,9}s)$') || duration(self) >= duration('5m')",message="expiration.duration must be at least 5m, Graph's shortest access: write 5m or longer, such as 8h"
 	// +optional
 	Duration *Duration `json:"duration,omitempty"`
 }
 
 // Schedule says when the access starts and ends.
+// The rule compares instants, never subtracts them: a difference of centuries would overflow
+// CEL's durations. It skips malformed times, which the format rule already reports.
+// +kubebuilder:validation:XValidation:rule="!has(self.startDateTime) || !has(self.expiration.endDateTime) || !self.startDateTime.matches('^(([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)|([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$') || !self.expiration.endDateTime.matches('^(([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)|([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$') || timestamp(self.expiration.endDateTime) >= timestamp(self.startDateTime) + duration('5m')",fieldPath=".expiration.endDateTime",message="expiration.endDateTime must be at least 5 minutes after startDateTime (Graph's shortest access): move endDateTime later or startDateTime earlier"
 type Schedule struct {
 	// startDateTime is when the access starts (RFC 3339). Unset means now; a time in the
 	// future makes Graph answer Granted until then.

@@ -8,17 +8,25 @@ import (
 )
 
 // The duration and time fields of the spec keep the text the user wrote and decode whatever
-// is stored. The CRD checks that text (pattern and CEL) to exactly what Get reads; an object
+// is stored. The CRD checks that text (CEL) to no more than what Get reads; an object
 // written under an older CRD, before it did, still decodes, so one such object cannot stop
 // the cache — and with it the operator — for every namespace. Get says what is wrong with it,
 // and the operator reports that on the object.
 
+// DurationPattern is the form the CRD admits for a Duration: whole hours, minutes and seconds,
+// in that order, at least one of them. Everything it admits time.ParseDuration reads, and the
+// largest (99999h9999999m999999999s, about 62 years) stays far inside time.Duration's 292 years,
+// so no admitted value overflows. The markers below repeat it (a marker cannot name a constant);
+// a test holds every copy in the generated CRDs to this one.
+const DurationPattern = `^([0-9]{1,5}h([0-9]{1,7}m)?([0-9]{1,9}s)?|[0-9]{1,7}m([0-9]{1,9}s)?|[0-9]{1,9}s)$`
+
 // Duration is a Kubernetes duration as written: whole hours, minutes and seconds, in that
 // order ("8h", "90m", "1h30m", "720h").
+// The check is a CEL rule rather than a pattern so that the message says what to write, not
+// the regular expression.
 // +kubebuilder:validation:Type=string
-// +kubebuilder:validation:MinLength=2
 // +kubebuilder:validation:MaxLength=24
-// +kubebuilder:validation:Pattern=`^([0-9]{1,5}h)?([0-9]{1,7}m)?([0-9]{1,9}s)?$`
+// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,5}h([0-9]{1,7}m)?([0-9]{1,9}s)?|[0-9]{1,7}m([0-9]{1,9}s)?|[0-9]{1,9}s)$')",message="not a duration: write whole hours, minutes and seconds in that order, such as 8h, 90m, 1h30m or 720h (no days or weeks: a day is 24h, a week 168h; at most 99999h)"
 type Duration struct {
 	// Text is the duration as written; JSON is the text itself.
 	Text string `json:"-"`
@@ -48,11 +56,21 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes the text back as it was written.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Text) }
 
+// TimePattern is the form the CRD admits for a Time: RFC 3339 with an upper-case T, Z or a
+// ±hh:mm offset, and a date that exists (day of month and leap years included). Everything it
+// admits time.Parse(time.RFC3339) reads. Years run from 1000 to 9998 so that, whatever the
+// offset, the instant stays inside the range CEL's timestamp() accepts (years 1 to 9999): the
+// CRD compares startDateTime and endDateTime with it, and an error there would be a message
+// nobody can act on. The markers below repeat it; a test holds every copy to this one.
+const TimePattern = `^(([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)|([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`
+
 // Time is an RFC 3339 time as written ("2026-12-31T18:00:00Z").
+// No format: date-time: the API server's date-time admits lower-case t and z, which Go does
+// not read. The check is a CEL rule rather than a pattern so that the message says what to
+// write, not the regular expression.
 // +kubebuilder:validation:Type=string
-// +kubebuilder:validation:Format=date-time
 // +kubebuilder:validation:MaxLength=40
-// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$`
+// +kubebuilder:validation:XValidation:rule="self.matches('^(([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)|([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$')",message="not an RFC 3339 time: write a real date and time with an upper-case T and Z or an offset, such as 2026-12-31T18:00:00Z or 2026-12-31T18:00:00.5+01:00 (years 1000 to 9998)"
 type Time struct {
 	// Text is the time as written; JSON is the text itself.
 	Text string `json:"-"`

@@ -1,4 +1,5 @@
--- Argo CD health check for access.pim-operator.dev/PIMAssignmentRequest.
+-- Argo CD health check for access.pim-operator.dev/PIMAssignmentRequest and
+-- PIMEligibilityRequest.
 -- Mirrors kstatus (DESIGN section 3): observedGeneration first, then Stalled,
 -- Reconciling and Ready. Ready means "the operator has done what the spec
 -- asks", not "access is live": an ended or not-yet-started request is Healthy.
@@ -94,14 +95,17 @@ if isTrue(ready) then
     end
     table.insert(parts, part)
   end
-  local active = conditions["Active"]
-  if active ~= nil then
-    local part = "Active=" .. text(field(active, "status"))
-    local reason = text(field(active, "reason"))
-    if reason ~= "" then
-      part = part .. " (" .. reason .. ")"
+  -- Whether the access is in force: Active for an assignment, Eligible for an eligibility.
+  for _, kind in ipairs({"Active", "Eligible"}) do
+    local live = conditions[kind]
+    if live ~= nil then
+      local part = kind .. "=" .. text(field(live, "status"))
+      local reason = text(field(live, "reason"))
+      if reason ~= "" then
+        part = part .. " (" .. reason .. ")"
+      end
+      table.insert(parts, part)
     end
-    table.insert(parts, part)
   end
   hs.status = "Healthy"
   hs.message = table.concat(parts, "; ")

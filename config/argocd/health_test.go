@@ -19,8 +19,8 @@ import (
 const (
 	scriptFile = "health.lua"
 	patchFile  = "argocd-cm-patch.yaml"
-	// configMapKey is Argo CD's resource.customizations.health.<group>_<kind> key.
-	configMapKey = "resource.customizations.health.access.pim-operator.dev_PIMAssignmentRequest"
+	// configMapKey is Argo CD's resource.customizations.health.<group>_<kind> key, per kind.
+	configMapKey = "resource.customizations.health.access.pim-operator.dev_"
 )
 
 // validHealth are the statuses Argo CD accepts from a health script; anything else becomes
@@ -260,6 +260,15 @@ func TestHealth(t *testing.T) {
 			kstatus: kstatus.CurrentStatus,
 		},
 		{
+			name: "ready: an eligibility in force",
+			fixture: withStatus(2, "Provisioned",
+				cond("Submitted", "True", "Created", "request created"),
+				cond("Eligible", "True", "Provisioned", "eligible until 2027-06-01T00:00:00Z"),
+				cond("Ready", "True", "Provisioned", "request settled")),
+			status: "Healthy", message: "Graph status Provisioned; Eligible=True (Provisioned)",
+			kstatus: kstatus.CurrentStatus,
+		},
+		{
 			name: "ready: granted, not started yet",
 			fixture: withStatus(2, "Granted",
 				cond("Submitted", "True", "Created", "request created"),
@@ -425,10 +434,17 @@ func TestConfigMapPatchEmbedsScript(t *testing.T) {
 	if cm.APIVersion != "v1" || cm.Kind != "ConfigMap" || cm.Metadata.Name != "argocd-cm" {
 		t.Errorf("patch targets %s %s %q, want v1 ConfigMap \"argocd-cm\"", cm.APIVersion, cm.Kind, cm.Metadata.Name)
 	}
-	embedded, ok := cm.Data[configMapKey]
-	if !ok {
-		t.Fatalf("%s has no data key %q (keys: %v)", patchFile, configMapKey, keys(cm.Data))
+	for _, kind := range []string{"PIMAssignmentRequest", "PIMEligibilityRequest"} {
+		embedded, ok := cm.Data[configMapKey+kind]
+		if !ok {
+			t.Fatalf("%s has no data key %q (keys: %v)", patchFile, configMapKey+kind, keys(cm.Data))
+		}
+		sameScript(t, embedded, script)
 	}
+}
+
+func sameScript(t *testing.T, embedded, script string) {
+	t.Helper()
 	if embedded != script {
 		got, want := strings.Split(embedded, "\n"), strings.Split(script, "\n")
 		for i := 0; i < len(got) || i < len(want); i++ {

@@ -232,7 +232,10 @@ func TestPolicyAdoptDenied(t *testing.T) {
 	enforced(obj)
 	mustCreate(t, obj)
 	got := waitCond(t, obj, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
-	wantMessage(t, got, v1.ConditionStalled, "not permitted to adopt Graph request "+req.ID, "allows group "+g, "not ended")
+	wantMessage(t, got, v1.ConditionStalled, "not permitted to adopt Graph request "+req.ID, "allows the group and access of request", "not ended")
+	if strings.Contains(condOf(got, v1.ConditionStalled).Message, g) || got.Status.GroupID != "" {
+		t.Errorf("a denied adoption tells the namespace the request's group: %+v", got.Status)
+	}
 	testenv.CheckConditions(t, got.Status.Conditions, "Submitted=False/NotPermitted,Cancelled=False/NotPermitted,Permitted=False/NotPermitted")
 	wantKstatus(t, got, kstatus.FailedStatus)
 	consistently(t, time.Second, func() error {
@@ -364,11 +367,24 @@ func TestRemovedElsewhere(t *testing.T) {
 	testenv.CheckConditions(t, got.Status.Conditions, "Ready=True/Removed,Submitted=True/Created")
 	wantMessage(t, got, v1.ConditionActive, "removed outside this object", got.Status.TargetScheduleID)
 	wantKstatus(t, got, kstatus.CurrentStatus)
-	if n := count(callsFor(p, id), graphemu.OpGetSchedule, "", 404); n != 1 {
-		t.Errorf("schedule reads answered 404: %d, want 1", n)
+	// One 404 proves nothing: two reads a poll interval apart, and the triple's live schedules.
+	if n := count(callsFor(p, id), graphemu.OpGetSchedule, "", 404); n != 2 {
+		t.Errorf("schedule reads answered 404: %d, want 2", n)
+	}
+	if n := count(callsFor(p), graphemu.OpListSchedules, "", 200); n < 1 {
+		t.Error("the verdict was not confirmed by the triple's live schedules")
 	}
 	eventually(t, 5*time.Second, func() error { return hasEvent(t, ns, v1.ReasonRemoved, "removed outside this object") })
 
-	// Terminal now: a fresh reconcile costs nothing.
-	noNewCalls(t, 1500*time.Millisecond, "for an assignment removed elsewhere", func() { poke(t, obj) }, p, id)
+	// At rest it costs nothing; a fresh look (a poke, the resync) reads, and writes nothing.
+	noNewCalls(t, 1500*time.Millisecond, "at rest for an assignment removed elsewhere", nil, p, id)
+	before := writes(callsFor(p, id))
+	poke(t, obj)
+	consistently(t, time.Second, func() error {
+		if n := writes(callsFor(p, id)) - before; n != 0 {
+			return fmt.Errorf("%d Graph writes for an assignment removed elsewhere", n)
+		}
+		return nil
+	})
+	waitCond(t, obj, v1.ConditionActive, metav1.ConditionFalse, v1.ReasonRemoved, settle)
 }

@@ -409,7 +409,8 @@ func TestDuplicate(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	ns, p, g := newScenario(t)
 	obj := assignment(ns, "expiry", p, g, func(o *v1.PIMAssignmentRequest) {
-		o.Spec.Schedule.Expiration.Duration = v1.DurationOf(3 * time.Second)
+		// Shorter than Graph's 5-minute minimum duration, which the CRD enforces: an end time.
+		o.Spec.Schedule.Expiration = v1.Expiration{Type: v1.ExpirationAfterDateTime, EndDateTime: v1.TimeOf(emu.Now().Add(3 * time.Second))}
 	})
 	got := createLive(t, obj)
 	reads := count(callsFor(p, got.Status.RequestID), graphemu.OpGetRequest, "", 0)

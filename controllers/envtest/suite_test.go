@@ -48,8 +48,10 @@ var (
 	// graphClient is the real Graph client on the emulator, for a test playing someone else.
 	graphClient pim.Client
 
-	// statusFaults makes the next N status writes of one object fail (crash-safety tests).
-	statusFaults = &faultBudget{}
+	// statusFaults makes the next N status writes of one object fail, finalizerFaults its next
+	// N finalizer removals (crash-safety tests).
+	statusFaults    = &faultBudget{}
+	finalizerFaults = &faultBudget{}
 )
 
 var suiteOptions = controllers.Options{
@@ -61,7 +63,7 @@ var suiteOptions = controllers.Options{
 	StalledBackoff:     time.Second,
 	MaxStalledBackoff:  8 * time.Second,
 	ReplicationGrace:   time.Second,
-	GraphTimeout:       10 * time.Second,
+	GraphTimeout:       2 * time.Second,
 }
 
 type faultBudget struct {
@@ -125,6 +127,12 @@ func runSuite(m *testing.M) int {
 	graphClient = gc.For(pim.KindAssignment)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The managers keep their seal key in a Secret of the operator's namespace; the first to
+	// start creates it, the other reads it.
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
+		fmt.Println(err)
+		return 1
+	}
 	// Two managers, split by a label on the objects (each cache's label selector), so that every
 	// object has exactly one operator: the scenarios of DESIGN §4 run with --policy-mode=disabled (their groups are random, and the
 	// guard rails are tested on their own); objects labelled managerLabel=enforce belong to a
@@ -152,6 +160,9 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
+// operatorNamespace holds the managers' seal key.
+const operatorNamespace = "pim-operator-system"
+
 // The label that assigns an object to the enforcing manager.
 const (
 	managerLabel   = "test.pim-operator.dev/manager"
@@ -174,6 +185,7 @@ func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode
 		MaxConcurrentReconciles: 4,
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:  "0",
+		OperatorNamespace:       operatorNamespace,
 		Now:                     emu.Now,
 		ObjectSelector:          sel,
 		WrapClient:              injectStatusFaults,
@@ -192,7 +204,8 @@ func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode
 	return done, nil
 }
 
-// injectStatusFaults fails the status writes statusFaults is armed for.
+// injectStatusFaults fails the status writes statusFaults is armed for, and the finalizer
+// removals finalizerFaults is armed for (the only patch of a deleted object's metadata).
 func injectStatusFaults(c client.Client) client.Client {
 	return interceptor.NewClient(withWatch{c}, interceptor.Funcs{
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
@@ -200,6 +213,12 @@ func injectStatusFaults(c client.Client) client.Client {
 				return errors.New("injected: the status write failed")
 			}
 			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			if !obj.GetDeletionTimestamp().IsZero() && finalizerFaults.take(obj.GetName()) {
+				return errors.New("injected: the finalizer patch failed")
+			}
+			return c.Patch(ctx, obj, p, opts...)
 		},
 	})
 }
@@ -217,11 +236,13 @@ var nsSeq atomic.Int32
 func newNS(t *testing.T) string {
 	t.Helper()
 	needEnv(t)
-	name := fmt.Sprintf("t%d-%s", nsSeq.Add(1), strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")))
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	name = strings.TrimRight(strings.ReplaceAll(name, "_", "-"), "-")
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, fmt.Sprintf("t%d-%s", nsSeq.Add(1), strings.ToLower(t.Name())))
+	name = strings.TrimRight(name[:min(len(name), 60)], "-")
 	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +276,7 @@ func futureStart(obj *v1.PIMAssignmentRequest) {
 	obj.Spec.Schedule.StartDateTime = v1.TimeOf(emu.Now().Add(time.Hour).Truncate(time.Second))
 }
 
-func mustCreate(t *testing.T, obj *v1.PIMAssignmentRequest) {
+func mustCreate(t *testing.T, obj client.Object) {
 	t.Helper()
 	if err := k8s.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
@@ -263,15 +284,23 @@ func mustCreate(t *testing.T, obj *v1.PIMAssignmentRequest) {
 }
 
 // createLive creates obj and waits until its access is live.
-func createLive(t *testing.T, obj *v1.PIMAssignmentRequest) *v1.PIMAssignmentRequest {
+func createLive[O controllers.Object](t *testing.T, obj O) O {
 	t.Helper()
 	mustCreate(t, obj)
-	return waitCond(t, obj, v1.ConditionActive, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	return waitCond(t, obj, liveCondition(obj), metav1.ConditionTrue, v1.ReasonProvisioned, settle)
 }
 
-func get(t *testing.T, obj *v1.PIMAssignmentRequest) *v1.PIMAssignmentRequest {
+// liveCondition is the condition that says obj's access is in force: Active, or Eligible.
+func liveCondition(obj client.Object) string {
+	if _, ok := obj.(*v1.PIMEligibilityRequest); ok {
+		return v1.ConditionEligible
+	}
+	return v1.ConditionActive
+}
+
+func get[O controllers.Object](t *testing.T, obj O) O {
 	t.Helper()
-	out := &v1.PIMAssignmentRequest{}
+	out := obj.DeepCopyObject().(O)
 	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), out); err != nil {
 		t.Fatal(err)
 	}
@@ -309,46 +338,47 @@ func consistently(t *testing.T, window time.Duration, f func() error) {
 
 // waitCond waits until the object's condition has the status and reason, and the status is
 // for the current generation.
-func waitCond(t *testing.T, obj *v1.PIMAssignmentRequest, typ string, status metav1.ConditionStatus, reason string, timeout time.Duration) *v1.PIMAssignmentRequest {
+func waitCond[O controllers.Object](t *testing.T, obj O, typ string, status metav1.ConditionStatus, reason string, timeout time.Duration) O {
 	t.Helper()
-	var got *v1.PIMAssignmentRequest
+	var got O
 	eventually(t, timeout, func() error {
-		got = &v1.PIMAssignmentRequest{}
+		got = obj.DeepCopyObject().(O)
 		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), got); err != nil {
 			return err
 		}
-		c := meta.FindStatusCondition(got.Status.Conditions, typ)
-		if c == nil || c.Status != status || (reason != "" && c.Reason != reason) || got.Status.ObservedGeneration != got.Generation {
+		st := got.GetRequestStatus()
+		c := meta.FindStatusCondition(st.Conditions, typ)
+		if c == nil || c.Status != status || (reason != "" && c.Reason != reason) || st.ObservedGeneration != got.GetGeneration() {
 			return fmt.Errorf("%s: condition %s is %+v (generation %d, observed %d), want %s/%s; conditions %+v",
-				obj.Name, typ, c, got.Generation, got.Status.ObservedGeneration, status, reason, got.Status.Conditions)
+				obj.GetName(), typ, c, got.GetGeneration(), st.ObservedGeneration, status, reason, st.Conditions)
 		}
 		return nil
 	})
 	return got
 }
 
-func waitGone(t *testing.T, obj *v1.PIMAssignmentRequest, timeout time.Duration) {
+func waitGone(t *testing.T, obj client.Object, timeout time.Duration) {
 	t.Helper()
 	eventually(t, timeout, func() error {
-		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), &v1.PIMAssignmentRequest{})
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("%s still exists (%v)", obj.Name, err)
+		return fmt.Errorf("%s still exists (%v)", obj.GetName(), err)
 	})
 }
 
-func patchSpec(t *testing.T, obj *v1.PIMAssignmentRequest, mutate func(*v1.PIMAssignmentRequest)) {
+func patchSpec[O controllers.Object](t *testing.T, obj O, mutate func(O)) {
 	t.Helper()
 	cur := get(t, obj)
-	base := cur.DeepCopy()
+	base := cur.DeepCopyObject().(O)
 	mutate(cur)
 	if err := k8s.Patch(context.Background(), cur, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func del(t *testing.T, obj *v1.PIMAssignmentRequest) {
+func del(t *testing.T, obj client.Object) {
 	t.Helper()
 	if err := k8s.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
@@ -356,13 +386,15 @@ func del(t *testing.T, obj *v1.PIMAssignmentRequest) {
 }
 
 // poke asks for a fresh look the way a user would: `kubectl annotate`.
-func poke(t *testing.T, obj *v1.PIMAssignmentRequest) {
+func poke[O controllers.Object](t *testing.T, obj O) {
 	t.Helper()
-	patchSpec(t, obj, func(o *v1.PIMAssignmentRequest) {
-		if o.Annotations == nil {
-			o.Annotations = map[string]string{}
+	patchSpec(t, obj, func(o O) {
+		a := o.GetAnnotations()
+		if a == nil {
+			a = map[string]string{}
 		}
-		o.Annotations["test.pim-operator.dev/poke"] = time.Now().Format(time.RFC3339Nano)
+		a["test.pim-operator.dev/poke"] = time.Now().Format(time.RFC3339Nano)
+		o.SetAnnotations(a)
 	})
 }
 
@@ -400,7 +432,7 @@ func writes(calls []graphemu.Call) int {
 // requestsWithMarker are the emulator's requests carrying the object's marker.
 func requestsWithMarker(uid types.UID) []graphemu.Request {
 	var out []graphemu.Request
-	for _, r := range emu.Requests() {
+	for _, r := range append(emu.Requests(), emu.EligibilityRequests()...) {
 		if pim.HasMarker(r.Justification, string(uid)) {
 			out = append(out, r)
 		}

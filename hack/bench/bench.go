@@ -166,6 +166,8 @@ const (
 	nsBaseline = "bench-baseline"
 	nsLimiter  = "bench-limiter"
 	nsWarmUp   = "bench-warmup"
+	// operatorNamespace holds the manager's seal key, as in a cluster.
+	operatorNamespace = "pim-operator-system"
 )
 
 // bench holds what the parts share.
@@ -207,7 +209,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*results, error) {
 	if b.user, err = client.NewWithWatch(b.userCfg, client.Options{Scheme: b.scheme}); err != nil {
 		return nil, err
 	}
-	for _, ns := range []string{nsOperator, nsBaseline, nsLimiter, nsWarmUp} {
+	for _, ns := range []string{nsOperator, nsBaseline, nsLimiter, nsWarmUp, operatorNamespace} {
 		if err := b.user.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return nil, err
 		}

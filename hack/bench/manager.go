@@ -45,6 +45,7 @@ func startManager(ctx context.Context, cfg *rest.Config, gc pim.Graph, s manager
 		MaxConcurrentReconciles: s.workers,
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:  "0",
+		OperatorNamespace:       operatorNamespace,
 		// The limiter phase runs a second manager in the same process.
 		SkipNameValidation: true,
 	})

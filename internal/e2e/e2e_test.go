@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	accessv1alpha1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
 	"github.com/pim-operator/pim-operator/internal/testenv"
 )
@@ -86,15 +87,24 @@ func TestRestrictedIdentity(t *testing.T) {
 	canI(false, "create", "pods", "--namespace", "default")
 	canI(false, "create", "clusterrolebindings")
 	canI(false, "delete", "customresourcedefinitions")
-	// What any reconciler of this kind needs: its objects everywhere, their status and
-	// finalizers, and leader election in its own namespace.
-	for _, verb := range []string{"get", "list", "watch", "update", "patch"} {
-		canI(true, verb, "pimassignmentrequests.access.pim-operator.dev", "--all-namespaces")
+	// What the reconcilers need, and no more: their objects everywhere, read and patched (never
+	// updated), their status patched, leader election and the seal key in its own namespace.
+	for _, resource := range []string{"pimassignmentrequests", "pimeligibilityrequests"} {
+		for _, verb := range []string{"get", "list", "watch", "patch"} {
+			canI(true, verb, resource+".access.pim-operator.dev", "--all-namespaces")
+		}
+		canI(false, "update", resource+".access.pim-operator.dev", "--all-namespaces")
+		canI(false, "delete", resource+".access.pim-operator.dev", "--all-namespaces")
+		canI(true, "patch", resource+".access.pim-operator.dev", "--subresource=status", "--all-namespaces")
+		canI(false, "update", resource+".access.pim-operator.dev", "--subresource=status", "--all-namespaces")
+		canI(false, "update", resource+".access.pim-operator.dev", "--subresource=finalizers", "--all-namespaces")
 	}
-	canI(true, "update", "pimassignmentrequests.access.pim-operator.dev", "--subresource=status", "--all-namespaces")
+	canI(false, "update", "pimaccesspolicies.access.pim-operator.dev")
 	for _, verb := range []string{"get", "create", "update"} {
 		canI(true, verb, "leases.coordination.k8s.io", "--namespace", operatorNamespace)
 	}
+	canI(true, "get", "secrets/"+controllers.SealSecretName, "--namespace", operatorNamespace)
+	canI(false, "get", "secrets", "--namespace", "default")
 	// Events go to the objects' namespaces (mgr.GetEventRecorder: the events.k8s.io API).
 	canI(true, "create", "events.events.k8s.io", "--all-namespaces")
 }
@@ -123,9 +133,11 @@ func TestOperatorFlow(t *testing.T) {
 		"--graph-auth", "none",
 		"--poll-interval", "1s",
 		"--min-active-age", minActiveAge,
-		"--create-settle-period", "2s",
+		"--create-settle-period", "3s",
+		"--graph-timeout", "2s",
 		"--leader-elect",
 		"--leader-election-namespace", operatorNamespace,
+		"--operator-namespace", operatorNamespace,
 		"--health-probe-bind-address", "127.0.0.1:0",
 		"--metrics-bind-address", "0",
 	)

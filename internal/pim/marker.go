@@ -39,3 +39,22 @@ func HasMarker(justification, uid string) bool {
 	i := strings.LastIndex(justification, markerPrefix)
 	return i >= 0 && strings.Contains(justification[i:], " uid="+uid+"]")
 }
+
+// MarkerOwner reads the marker in justification: the namespace/name it names and the UID of
+// the object it was made for. ok is false when the justification carries no marker.
+func MarkerOwner(justification string) (object, uid string, ok bool) {
+	i := strings.LastIndex(justification, markerPrefix)
+	if i < 0 {
+		return "", "", false
+	}
+	rest := justification[i+len(markerPrefix):]
+	end := strings.LastIndex(rest, "]")
+	if end < 0 {
+		return "", "", false
+	}
+	object, uid, found := strings.Cut(rest[:end], " uid=")
+	if !found || uid == "" {
+		return "", "", false
+	}
+	return object, uid, true
+}
