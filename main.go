@@ -24,6 +24,7 @@ import (
 
 	"github.com/pim-operator/pim-operator/controllers"
 	"github.com/pim-operator/pim-operator/internal/graph"
+	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
 var setupLog = ctrl.Log.WithName("setup")
@@ -37,10 +38,13 @@ type flags struct {
 	createSettlePeriod, minActiveAge    time.Duration
 	graphTimeout                        time.Duration
 	watchNamespaces, policyMode         string
+	groupPolicyCheck                    string
 	metricsAddr, probeAddr              string
 	pprofAddr                           string
 	secureMetrics, enableLeaderElection bool
 	leaderElectionNamespace             string
+	leaseDuration, renewDeadline        time.Duration
+	retryPeriod                         time.Duration
 	operatorNamespace                   string
 	enableHTTP2                         bool
 	zap                                 zap.Options
@@ -57,7 +61,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 			" (none only for a loopback --graph-base-url).")
 	fs.StringVar(&f.graphCloud, "graph-cloud", string(graph.CloudPublic), "Azure cloud: "+strings.Join(graph.Clouds(), " | ")+".")
 	fs.Float64Var(&f.graphWriteQPS, "graph-write-qps", controllers.DefaultGraphWriteQPS,
-		"Graph writes per second for the whole process (Graph allows about 20/s per app and tenant).")
+		"Graph writes per second for the whole process, and at most this × 150 s in any 150 s: the shape of Graph's quota "+
+			"of 3,000 writes per 150 s per app and tenant, so 20 uses all of it without a 429 of the operator's making.")
 	fs.IntVar(&f.graphWriteBurst, "graph-write-burst", controllers.DefaultGraphWriteBurst, "Burst of the Graph write limit.")
 	fs.IntVar(&f.maxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles,
 		"Reconcile workers of each kind's controller.")
@@ -75,6 +80,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 	fs.StringVar(&f.policyMode, "policy-mode", string(controllers.PolicyModeEnforce),
 		"Guard rails: enforce (a PIMAccessPolicy must permit every request; denied by default) | "+
 			"disabled (no policy is read: Kubernetes RBAC alone decides, for single-team clusters).")
+	fs.StringVar(&f.groupPolicyCheck, "group-policy-check", "off",
+		"Check each request against its group's own PIM policy before sending it: enforce | off. enforce needs the "+
+			"Graph permission RoleManagementPolicy.Read.AzureADGroup; without it requests are sent unchecked.")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", "0",
 		"Metrics address: :8443 for HTTPS, :8080 for HTTP, 0 to disable.")
 	fs.BoolVar(&f.secureMetrics, "metrics-secure", true,
@@ -86,6 +94,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 	fs.BoolVar(&f.enableLeaderElection, "leader-elect", false, "Elect a leader, for more than one replica.")
 	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; empty means the pod's own (required outside a cluster).")
+	fs.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a leader's Lease holds without renewal: a replica that was killed is replaced after this.")
+	fs.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew before it gives up and exits; an API server outage longer "+
+			"than this restarts the leader.")
+	fs.DurationVar(&f.retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often replicas try to acquire or renew the Lease.")
 	fs.StringVar(&f.operatorNamespace, "operator-namespace", defaultOperatorNamespace(),
 		"The operator's own namespace, where it keeps the Secret "+controllers.SealSecretName+
 			" (the key it signs what it has proven with); defaults to the pod's namespace.")
@@ -106,6 +120,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		return nil, err
 	}
 	f.mode = mode
+	if f.groupPolicyCheck != "enforce" && f.groupPolicyCheck != "off" {
+		return nil, fmt.Errorf("invalid --group-policy-check %q: must be enforce or off", f.groupPolicyCheck)
+	}
 	if f.graphWriteQPS <= 0 || f.graphWriteBurst < 1 {
 		return nil, fmt.Errorf("--graph-write-qps must be > 0 and --graph-write-burst ≥ 1")
 	}
@@ -113,10 +130,16 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		return nil, fmt.Errorf("--max-concurrent-reconciles must be ≥ 1")
 	}
 	for name, d := range map[string]time.Duration{"poll-interval": f.pollInterval, "resync-period": f.resyncPeriod,
-		"create-settle-period": f.createSettlePeriod, "min-active-age": f.minActiveAge, "graph-timeout": f.graphTimeout} {
+		"create-settle-period": f.createSettlePeriod, "min-active-age": f.minActiveAge, "graph-timeout": f.graphTimeout,
+		"leader-elect-retry-period": f.retryPeriod} {
 		if d <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %s", name, d)
 		}
+	}
+	// client-go's leader election refuses anything else, and only once the manager starts.
+	if f.leaseDuration <= f.renewDeadline || f.renewDeadline <= f.retryPeriod*6/5 {
+		return nil, fmt.Errorf("--leader-elect-lease-duration (%s) must be longer than --leader-elect-renew-deadline (%s), "+
+			"and that longer than 1.2 × --leader-elect-retry-period (%s)", f.leaseDuration, f.renewDeadline, f.retryPeriod)
 	}
 	return f, nil
 }
@@ -191,8 +214,14 @@ func run(ctx context.Context, f *flags) error {
 	if err != nil {
 		return err
 	}
+	var groupPolicies pim.PolicyReader
+	if f.groupPolicyCheck == "enforce" {
+		groupPolicies = gc
+	}
+	setupLog.Info("group policy check", "groupPolicyCheck", f.groupPolicyCheck)
 	mgr, err := controllers.NewManager(restCfg, controllers.Config{
 		Graph:           gc,
+		GroupPolicies:   groupPolicies,
 		GraphWriteQPS:   f.graphWriteQPS,
 		GraphWriteBurst: f.graphWriteBurst,
 		Options: controllers.Options{
@@ -209,6 +238,9 @@ func run(ctx context.Context, f *flags) error {
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.enableLeaderElection,
 		LeaderElectionNamespace: f.leaderElectionNamespace,
+		LeaseDuration:           f.leaseDuration,
+		RenewDeadline:           f.renewDeadline,
+		LeaderElectionRetry:     f.retryPeriod,
 		OperatorNamespace:       f.operatorNamespace,
 	})
 	if err != nil {

@@ -66,7 +66,7 @@ func actReconciler(t testing.TB, obj *v1.PIMAssignmentRequest, g pim.Client) *Re
 	c := fake.NewClientBuilder().WithScheme(NewScheme()).WithObjects(obj.DeepCopy()).
 		WithStatusSubresource(&v1.PIMAssignmentRequest{}).Build()
 	return &Reconciler{Client: c, kind: &AssignmentKind, graph: g, recorder: events.NewFakeRecorder(100),
-		cfg: Config{Now: func() time.Time { return t0 }, Options: testOpt, PolicyMode: PolicyModeDisabled},
+		cfg:   Config{Now: func() time.Time { return t0 }, Options: testOpt, PolicyMode: PolicyModeDisabled},
 		seals: sealer{key: testSealKey}}
 }
 

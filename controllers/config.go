@@ -18,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/grouppolicy"
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
@@ -40,6 +41,13 @@ type Config struct {
 	Graph           pim.Graph
 	GraphWriteQPS   float64
 	GraphWriteBurst int
+	// GroupPolicies, when set, is where each group's own PIM policy is read (--group-policy-check
+	// =enforce): a request that breaks it is not sent. nil sends every request unchecked
+	// (Graph still enforces the policy, after the POST).
+	GroupPolicies pim.PolicyReader
+	// GroupPolicyTTL is how long a group's policy is trusted without a fresh read; 0 means
+	// grouppolicy.DefaultTTL.
+	GroupPolicyTTL time.Duration
 	// Options are the reconciler's timings.
 	Options Options
 	// PolicyMode says whether the PIMAccessPolicies are enforced (the zero value) or not read.
@@ -54,6 +62,9 @@ type Config struct {
 	HealthProbeBindAddress  string
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// LeaseDuration, RenewDeadline and LeaderElectionRetry time the election; zero means
+	// controller-runtime's defaults (15 s, 10 s, 2 s).
+	LeaseDuration, RenewDeadline, LeaderElectionRetry time.Duration
 
 	// OperatorNamespace is the operator's own namespace, which holds the seal key's Secret.
 	OperatorNamespace string
@@ -123,12 +134,12 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 		// The cache holds every object; managed fields are most of an object's bytes and
 		// nothing here reads them.
 		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject:         map[client.Object]cache.ByObject{},
 	}
-	if cfg.ObjectSelector != nil {
-		cacheOpts.ByObject = map[client.Object]cache.ByObject{}
-		for _, k := range Kinds {
-			cacheOpts.ByObject[k.New()] = cache.ByObject{Label: cfg.ObjectSelector}
-		}
+	// The request objects are nearly all of what the cache holds: trimRequestForCache takes
+	// more off them. A nil ObjectSelector selects every object.
+	for _, k := range Kinds {
+		cacheOpts.ByObject[k.New()] = cache.ByObject{Label: cfg.ObjectSelector, Transform: trimRequestForCache}
 	}
 	if cfg.SealKey == nil {
 		if cfg.SealKey, err = readSealKey(restCfg, cfg.OperatorNamespace); err != nil {
@@ -142,6 +153,9 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 		LeaderElection:          cfg.LeaderElection,
 		LeaderElectionID:        LeaderElectionID,
 		LeaderElectionNamespace: cfg.LeaderElectionNamespace,
+		LeaseDuration:           optionalDuration(cfg.LeaseDuration),
+		RenewDeadline:           optionalDuration(cfg.RenewDeadline),
+		RetryPeriod:             optionalDuration(cfg.LeaderElectionRetry),
 		// The process ends as soon as the manager stops, so releasing the Lease is safe and
 		// lets a new replica take over at once instead of after the lease duration.
 		LeaderElectionReleaseOnCancel: true,
@@ -156,9 +170,14 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 	}
 	graph := pim.WithWriteLimit(cfg.Graph, cfg.GraphWriteQPS, cfg.GraphWriteBurst)
 	recorder := mgr.GetEventRecorder("pim-operator")
+	var groupPolicies *grouppolicy.Cache
+	if cfg.GroupPolicies != nil {
+		groupPolicies = grouppolicy.New(cfg.GroupPolicies, grouppolicy.Options{TTL: cfg.GroupPolicyTTL, Now: cfg.Now})
+	}
 	for i := range Kinds {
 		k := &Kinds[i]
-		r := &Reconciler{Client: c, kind: k, graph: graph.For(k.Graph), recorder: recorder, cfg: cfg, seals: sealer{key: cfg.SealKey}}
+		r := &Reconciler{Client: c, kind: k, graph: graph.For(k.Graph), recorder: recorder, cfg: cfg,
+			seals: sealer{key: cfg.SealKey}, groupPolicies: groupPolicies}
 		if err := r.setup(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the %s controller: %w", k.Name, err)
 		}
@@ -184,6 +203,14 @@ func readSealKey(restCfg *rest.Config, namespace string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return loadSealKey(ctx, c, namespace)
+}
+
+// optionalDuration is nil for zero, so that controller-runtime applies its default.
+func optionalDuration(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
 }
 
 func namespaceConfigs(names []string) map[string]cache.Config {

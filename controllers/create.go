@@ -14,13 +14,17 @@ import (
 // post), then POSTs adminAssign with the marker in the justification. The request is folded
 // into the status, which the deferred patch writes at once.
 func (r *Reconciler) create(ctx context.Context, obj Object, facts *graphFacts) error {
+	in := createInput(obj)
+	if err := r.checkGroupPolicy(ctx, in, facts); err != nil {
+		return err
+	}
 	if err := r.setCreatePending(ctx, obj, true); err != nil {
 		return err
 	}
-	in := createInput(obj)
 	cctx, cancel := r.graphCtx(ctx)
 	defer cancel()
 	req, err := r.graph.Assign(cctx, in)
+	r.refusedForPolicy(in, err)
 	if err == nil {
 		foldRequest(obj.GetRequestStatus(), req)
 		facts.Proven = true

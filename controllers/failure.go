@@ -48,7 +48,12 @@ func failed(pre decision, op string, err error, o observation, opt Options) deci
 	msg := err.Error()
 	var d decision
 	var dup *errDuplicate
+	var gp *errGroupPolicy
 	switch cls := pim.ClassOf(err); {
+	case errors.As(err, &gp):
+		// The spec is fixed; the group's policy may change: look again with a growing backoff.
+		msg = "the group's PIM policy would refuse this request, so it was not sent: " + msg
+		d = stalled(v1.ReasonGroupPolicyViolation, msg, base...).withFailure(opt, st.Failures)
 	case errors.As(err, &dup):
 		msg = fmt.Sprintf("the triple (principal %s, group %s, %s) already has %s and no request carries this "+
 			"object's marker: another object or person owns it; delete this object (the other %s is left "+

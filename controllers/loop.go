@@ -62,7 +62,7 @@ func (r *Reconciler) run(ctx context.Context, obj Object) decision {
 			d.Step, d.After, d.Gate = stepPoll, r.cfg.Options.PollInterval, ""
 		}
 		if d.Gate != "" && !counted {
-			policyDecisions.WithLabelValues(d.Gate).Inc()
+			policyDecisions.WithLabelValues(string(r.kind.Graph), d.Gate).Inc()
 			counted = true
 		}
 		do := r.actFor(d.Step)

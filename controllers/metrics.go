@@ -21,14 +21,16 @@ const (
 var policyDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "pim_operator_policy_decisions_total",
 	Help: "Guard-rail (PIMAccessPolicy) decisions taken before a Graph write that needs one — creating a request, " +
-		"adopting or ending a request made elsewhere — by outcome: permitted, denied_namespace, denied_group, " +
-		"denied_access, denied_rules, or disabled (--policy-mode=disabled).",
-}, []string{"outcome"})
+		"adopting or ending a request made elsewhere — by kind (assignment, eligibility) and outcome: permitted, " +
+		"denied_namespace, denied_group, denied_access, denied_rules, or disabled (--policy-mode=disabled).",
+}, []string{"kind", "outcome"})
 
 func init() {
 	metrics.Registry.MustRegister(policyDecisions)
-	for _, o := range []string{OutcomePermitted, OutcomeDeniedNamespace, OutcomeDeniedGroup, OutcomeDeniedAccess,
-		OutcomeDeniedRules, OutcomeDisabled} {
-		policyDecisions.WithLabelValues(o) // every series exists from the start, at zero
+	for _, k := range Kinds {
+		for _, o := range []string{OutcomePermitted, OutcomeDeniedNamespace, OutcomeDeniedGroup, OutcomeDeniedAccess,
+			OutcomeDeniedRules, OutcomeDisabled} {
+			policyDecisions.WithLabelValues(string(k.Graph), o) // every series exists from the start, at zero
+		}
 	}
 }

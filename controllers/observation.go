@@ -66,6 +66,9 @@ type graphFacts struct {
 	ScheduleSuspect bool
 	// RemovalGone: Graph no longer knows the adminRemove request this object sent.
 	RemovalGone bool
+	// PolicyUnchecked says why the group's PIM policy was not checked before the create that
+	// was sent (--group-policy-check=enforce); "" when it was, or the check is off.
+	PolicyUnchecked string
 }
 
 // observation is everything decide looks at: the spec, the status (with this reconcile's
@@ -153,8 +156,11 @@ func (o observation) submitted() metav1.Condition {
 	if o.Adopted {
 		reason, how = v1.ReasonAdopted, "adopted through spec.requestId"
 	}
-	return cond(v1.ConditionSubmitted, metav1.ConditionTrue, reason,
-		fmt.Sprintf("Graph request %s, %s", o.Status.RequestID, how))
+	msg := fmt.Sprintf("Graph request %s, %s", o.Status.RequestID, how)
+	if o.Graph.PolicyUnchecked != "" {
+		msg += "; " + o.Graph.PolicyUnchecked
+	}
+	return cond(v1.ConditionSubmitted, metav1.ConditionTrue, reason, msg)
 }
 
 // effectiveDeletionPolicy is spec.deletionPolicy, else Cancel for a created request and Orphan

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/grouppolicy"
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
@@ -39,6 +40,8 @@ type Reconciler struct {
 	recorder events.EventRecorder
 	cfg      Config
 	seals    sealer
+	// groupPolicies checks a create against the group's own PIM policy; nil when the check is off.
+	groupPolicies *grouppolicy.Cache
 	// denials remembers denied adoptions (adoption.go); policyEpoch counts the policy and
 	// namespace changes that may end them.
 	denials     sync.Map

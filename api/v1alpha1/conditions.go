@@ -61,6 +61,9 @@ const (
 	// ReasonForeignRequest: the Graph request recorded or adopted is another object's (its
 	// marker names another object, or it is not the one the spec asks for).
 	ReasonForeignRequest = "ForeignRequest"
+	// ReasonGroupPolicyViolation: the group's own PIM policy would refuse the request, so it
+	// was not sent (--group-policy-check=enforce).
+	ReasonGroupPolicyViolation = "GroupPolicyViolation"
 )
 
 // Annotations and finalizers.

@@ -204,3 +204,41 @@ func TestEveryKindLivesTheSameLife(t *testing.T) {
 		})
 	}
 }
+
+// A policy grants each kind on its own: an existing policy (assignments) grants no eligibility,
+// and an eligibility grant is added explicitly, with its own length.
+func TestPolicyGrantsEachKind(t *testing.T) {
+	ns, p, g := newScenario(t)
+	pol := newPolicy(t, "kinds-"+ns, []string{ns}, []string{g})
+	eligibility := requestKinds[1].request(ns, "eligible", p, g, func(s *v1.RequestSpec) {
+		s.Schedule.Expiration.Duration = v1.DurationOf(720 * time.Hour)
+	})
+	enforcedObj(eligibility)
+	mustCreate(t, eligibility)
+	got := waitCond(t, eligibility, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
+	wantMessage(t, got, v1.ConditionStalled, "grants eligibility")
+	noGraphCalls(t, time.Second, p)
+
+	patchPolicy(t, pol, func(s *v1.PIMAccessPolicySpec) {
+		s.Eligibility = &v1.EligibilityGrant{MaxDuration: *v1.DurationOf(2160 * time.Hour),
+			Groups: []v1.AllowedGroup{{GroupID: g, AccessIDs: []v1.AccessID{v1.AccessMember}}}}
+	})
+	waitCond(t, eligibility, v1.ConditionEligible, metav1.ConditionTrue, v1.ReasonProvisioned, settle)
+	// The assignment grant's 8 hours do not limit eligibility, nor the reverse.
+	active := assignment(ns, "active-too-long", guid(), g, enforced, func(o *v1.PIMAssignmentRequest) {
+		o.Spec.Schedule.Expiration.Duration = v1.DurationOf(720 * time.Hour)
+	})
+	mustCreate(t, active)
+	got2 := waitCond(t, active, v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonNotPermitted, settle)
+	wantMessage(t, got2, v1.ConditionStalled, "720h", "8h")
+}
+
+// enforcedObj puts an object of any kind under the enforcing manager.
+func enforcedObj(obj controllers.Object) {
+	l := obj.GetLabels()
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[managerLabel] = enforceManager
+	obj.SetLabels(l)
+}

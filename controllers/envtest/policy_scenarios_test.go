@@ -59,13 +59,15 @@ func deletePolicy(t *testing.T, p *v1.PIMAccessPolicy) {
 	}
 }
 
-// decisions reads pim_operator_policy_decisions_total{outcome} from controller-runtime's registry.
+// decisions reads pim_operator_policy_decisions_total{outcome}, summed over the kinds, from
+// controller-runtime's registry.
 func decisions(t *testing.T, outcome string) float64 {
 	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	sum, found := 0.0, false
 	for _, f := range families {
 		if f.GetName() != "pim_operator_policy_decisions_total" {
 			continue
@@ -73,29 +75,31 @@ func decisions(t *testing.T, outcome string) float64 {
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "outcome" && l.GetValue() == outcome {
-					return m.GetCounter().GetValue()
+					sum, found = sum+m.GetCounter().GetValue(), true
 				}
 			}
 		}
 	}
-	t.Fatalf("pim_operator_policy_decisions_total{outcome=%q} is not registered", outcome)
-	return 0
+	if !found {
+		t.Fatalf("pim_operator_policy_decisions_total{outcome=%q} is not registered", outcome)
+	}
+	return sum
 }
 
-func condOf(obj *v1.PIMAssignmentRequest, typ string) *metav1.Condition {
-	return meta.FindStatusCondition(obj.Status.Conditions, typ)
+func condOf(obj controllers.Object, typ string) *metav1.Condition {
+	return meta.FindStatusCondition(obj.GetRequestStatus().Conditions, typ)
 }
 
-func wantMessage(t *testing.T, obj *v1.PIMAssignmentRequest, typ string, parts ...string) {
+func wantMessage(t *testing.T, obj controllers.Object, typ string, parts ...string) {
 	t.Helper()
 	c := condOf(obj, typ)
 	if c == nil {
-		t.Errorf("%s: no %s condition", obj.Name, typ)
+		t.Errorf("%s: no %s condition", obj.GetName(), typ)
 		return
 	}
 	for _, s := range parts {
 		if !strings.Contains(c.Message, s) {
-			t.Errorf("%s: %s message %q lacks %q", obj.Name, typ, c.Message, s)
+			t.Errorf("%s: %s message %q lacks %q", obj.GetName(), typ, c.Message, s)
 		}
 	}
 }

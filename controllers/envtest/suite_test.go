@@ -133,19 +133,23 @@ func runSuite(m *testing.M) int {
 		fmt.Println(err)
 		return 1
 	}
-	// Two managers, split by a label on the objects (each cache's label selector), so that every
-	// object has exactly one operator: the scenarios of DESIGN §4 run with --policy-mode=disabled (their groups are random, and the
-	// guard rails are tested on their own); objects labelled managerLabel=enforce belong to a
-	// manager with --policy-mode=enforce, the default (policy_scenarios_test.go).
+	// Three managers, split by a label on the objects (each cache's label selector), so that
+	// every object has exactly one operator: the scenarios of DESIGN §4 run with
+	// --policy-mode=disabled (their groups are random, and the guard rails are tested on their
+	// own); objects labelled managerLabel=enforce belong to a manager with --policy-mode=enforce,
+	// the default (policy_scenarios_test.go); managerLabel=grouppolicy to one that checks the
+	// group's own PIM policy before it sends (grouppolicy_test.go).
 	var dones []chan struct{}
 	for _, cfg := range []struct {
-		mode     controllers.PolicyMode
-		selector string
+		mode          controllers.PolicyMode
+		selector      string
+		groupPolicies pim.PolicyReader
 	}{
-		{controllers.PolicyModeDisabled, managerLabel + "!=" + enforceManager},
-		{controllers.PolicyModeEnforce, managerLabel + "=" + enforceManager},
+		{controllers.PolicyModeDisabled, managerLabel + " notin (" + enforceManager + "," + groupPolicyManager + ")", nil},
+		{controllers.PolicyModeEnforce, managerLabel + "=" + enforceManager, nil},
+		{controllers.PolicyModeDisabled, managerLabel + "=" + groupPolicyManager, gc},
 	} {
-		done, err := startManager(ctx, gc, cfg.mode, cfg.selector)
+		done, err := startManager(ctx, gc, cfg.mode, cfg.selector, cfg.groupPolicies)
 		if err != nil {
 			fmt.Println(err)
 			return 1
@@ -165,13 +169,14 @@ const operatorNamespace = "pim-operator-system"
 
 // The label that assigns an object to the enforcing manager.
 const (
-	managerLabel   = "test.pim-operator.dev/manager"
-	enforceManager = "enforce"
+	managerLabel       = "test.pim-operator.dev/manager"
+	enforceManager     = "enforce"
+	groupPolicyManager = "grouppolicy"
 )
 
 // startManager runs a manager whose cache holds the request objects matching selector, with
 // reconcilers in the given policy mode, until ctx ends; done closes when it has stopped.
-func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode, selector string) (chan struct{}, error) {
+func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode, selector string, groupPolicies pim.PolicyReader) (chan struct{}, error) {
 	sel, err := labels.Parse(selector)
 	if err != nil {
 		return nil, err
@@ -182,6 +187,7 @@ func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode
 		GraphWriteBurst:         100,
 		Options:                 suiteOptions,
 		PolicyMode:              mode,
+		GroupPolicies:           groupPolicies,
 		MaxConcurrentReconciles: 4,
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:  "0",

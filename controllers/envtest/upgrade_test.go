@@ -11,9 +11,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -200,6 +202,34 @@ func TestStoredPoisonDoesNotStopTheOperator(t *testing.T) {
 	}
 	if n := len(graph.Emulator.Requests()) + len(graph.Emulator.EligibilityRequests()); n != 1 {
 		t.Errorf("%d requests in Graph, want the healthy object's only", n)
+	}
+
+	// Its owner can still call a poison object off and delete it: the stored value the current
+	// CRD would refuse does not block an update that leaves it alone, nor the finalizer.
+	for _, obj := range []client.Object{
+		&v1.PIMAssignmentRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "one-day"}},
+		&v1.PIMEligibilityRequest{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "lower-case-time"}},
+	} {
+		u := &unstructured.Unstructured{}
+		gvk, err := c.GroupVersionKindFor(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.SetGroupVersionKind(gvk)
+		u.SetNamespace(obj.GetNamespace())
+		u.SetName(obj.GetName())
+		if err := c.Patch(ctx, u, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"cancelled":true}}`))); err != nil {
+			t.Errorf("%s: cancelling a stored poison object: %v", obj.GetName(), err)
+		}
+		if err := c.Delete(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, settle, func() error {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(u), u); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s is still there (%v), finalizers %v", u.GetName(), err, u.GetFinalizers())
+			}
+			return nil
+		})
 	}
 }
 

@@ -8,10 +8,21 @@
 //	go run ./hack/graph-emulator [--listen 127.0.0.1:8081] [--min-active-age 5m]
 //	    [--eligibility-min-active-age 0s] [--list-lag 0s] [--provisioning-delay 0s]
 //	    [--require-token TOKEN] [--unscoped-list-empty] [--capitalized-member-types]
+//	    [--documented-group-policies] [--group-policy GROUP[/ACCESS][=JSON]]...
 //	    [--eligibility PRINCIPAL/GROUP[/ACCESS]]... [--seed 1]
+//	    [--write-budget 3000 [--write-budget-window 150s]]
 //
 // --eligibility seeds an eligibility made in the portal (repeatable), so that activations can
-// be seeded at once. It prints the base URL (http://ADDR/v1.0) once it listens and stops on
+// be seeded at once. --group-policy sets a group's PIM policy (repeatable; for member and owner
+// unless ACCESS is given), which the emulator serves under /v1.0/policies and enforces on
+// adminAssign: JSON is the control API's, absent parts as Graph's group examples show them
+// (an end required, eligibilities of at most P365D, active assignments of at most P180D with
+// a justification), e.g.
+//
+//	--group-policy '2b5ed229-4072-478d-9504-a047ebd4b07d={"assignment":{"maximumDuration":"PT8H","enabledRules":["MultiFactorAuthentication"]}}'
+//
+// Other groups have an unrestricted policy, or with --documented-group-policies the examples'
+// defaults. It prints the base URL (http://ADDR/v1.0) once it listens and stops on
 // SIGINT or SIGTERM. The clock runs in real time; the control API moves it forward.
 //
 // # Control API
@@ -23,8 +34,9 @@
 //	POST   /_emulator/clock/advance              {"duration":"10m"}
 //	GET    /_emulator/settings
 //	PUT    /_emulator/settings                   any of {"minActiveAge","eligibilityMinActiveAge","listLag","provisioningDelay",
-//	                                             "requireToken","unscopedListEmpty","capitalizedMemberTypes"}
+//	                                             "requireToken","unscopedListEmpty","capitalizedMemberTypes","documentedGroupPolicies"}
 //	PUT    /_emulator/groups/{groupId}/approval  {"required":true}
+//	PUT|GET|DELETE /_emulator/groups/{groupId}/policy  {"accessId","assignment":{"expirationRequired","maximumDuration","enabledRules"},"eligibility":{…}}
 //	POST   /_emulator/eligibilities              {"principalId","groupId","accessId","justification","start","duration"}
 //	POST   /_emulator/activations                {"principalId","groupId","accessId","justification","duration"} (needs an eligibility)
 //	POST   /_emulator/assignments                {"principalId","groupId","accessId","justification","start","duration"}
@@ -112,7 +124,16 @@ func run() error {
 		eligibilities = append(eligibilities, el)
 		return err
 	})
+	documentedPolicies := flag.Bool("documented-group-policies", false, "give groups whose policy is not set the defaults of Graph's group examples instead of an unrestricted policy")
+	var policies []groupPolicy
+	flag.Func("group-policy", `set a group's PIM policy: GROUP[/ACCESS][=JSON], JSON as the control API's (repeatable)`, func(v string) error {
+		p, err := parseGroupPolicy(v)
+		policies = append(policies, p)
+		return err
+	})
 	seed := flag.Uint64("seed", 1, "seed of the random source behind fault rates")
+	writeBudget := flag.Int("write-budget", 0, fmt.Sprintf("answer writes (POSTs) over this many in --write-budget-window with 429 and Retry-After, as Graph's per-app budget does (Graph: %d per %s); 0 turns it off", graphemu.GraphWriteBudget, graphemu.GraphWriteBudgetWindow))
+	writeBudgetWindow := flag.Duration("write-budget-window", graphemu.GraphWriteBudgetWindow, "the sliding window of --write-budget")
 	flag.Parse()
 
 	emu := graphemu.New(graphemu.Options{
@@ -122,13 +143,21 @@ func run() error {
 		RequireToken:            *requireToken,
 		UnscopedListEmpty:       *unscopedListEmpty,
 		CapitalizedMemberTypes:  *capitalized,
+		DocumentedGroupPolicies: *documentedPolicies,
 		Seed:                    *seed,
 	})
 	// The flag is taken literally: 0 means no minimum.
 	emu.SetMinActiveAge(*minActiveAge)
+	emu.SetWriteBudget(*writeBudget, *writeBudgetWindow)
 	for _, el := range eligibilities {
 		if _, err := emu.SeedEligibility(el); err != nil {
 			return fmt.Errorf("--eligibility %s/%s: %w", el.PrincipalID, el.GroupID, err)
+		}
+	}
+
+	for _, p := range policies {
+		if err := emu.SetGroupPolicy(p.groupID, p.accessID, p.policy); err != nil {
+			return fmt.Errorf("--group-policy %s: %w", p.groupID, err)
 		}
 	}
 
@@ -170,6 +199,29 @@ func parseEligibility(v string) (graphemu.Eligibility, error) {
 		el.AccessID = parts[2]
 	}
 	return el, nil
+}
+
+// groupPolicy is one --group-policy.
+type groupPolicy struct {
+	groupID, accessID string
+	policy            graphemu.GroupPolicy
+}
+
+// parseGroupPolicy reads GROUP[/ACCESS][=JSON].
+func parseGroupPolicy(v string) (groupPolicy, error) {
+	target, spec, _ := strings.Cut(v, "=")
+	group, access, _ := strings.Cut(target, "/")
+	if !isGUID(group) {
+		return groupPolicy{}, fmt.Errorf("want GROUP[/ACCESS][=JSON] with a GUID, got %q", v)
+	}
+	if access != "" && access != graphemu.AccessMember && access != graphemu.AccessOwner {
+		return groupPolicy{}, fmt.Errorf("access %q: want member or owner", access)
+	}
+	p, err := graphemu.GroupPolicyFromJSON([]byte(spec))
+	if err != nil {
+		return groupPolicy{}, err
+	}
+	return groupPolicy{groupID: group, accessID: access, policy: p}, nil
 }
 
 func isGUID(s string) bool {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/pim-operator/pim-operator/internal/graphemu"
@@ -20,6 +21,24 @@ func TestParseEligibility(t *testing.T) {
 	for _, in := range []string{"", p, p + "/", p + "/" + g + "/guest", "alice/" + g, p + "/" + g + "/member/x"} {
 		if _, err := parseEligibility(in); err == nil {
 			t.Errorf("parseEligibility(%q) accepted", in)
+		}
+	}
+}
+
+func TestParseGroupPolicy(t *testing.T) {
+	const g = "2b5ed229-4072-478d-9504-a047ebd4b07d"
+	got, err := parseGroupPolicy(g + "/owner=" + `{"assignment":{"maximumDuration":"PT8H","enabledRules":["multifactorauthentication"]}}`)
+	want := graphemu.DocumentedGroupPolicy()
+	want.Assignment.MaximumDuration, want.Assignment.EnabledRules = "PT8H", []string{graphemu.EnabledMFA}
+	if err != nil || got.groupID != g || got.accessID != graphemu.AccessOwner || !reflect.DeepEqual(got.policy, want) {
+		t.Errorf("parseGroupPolicy = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := parseGroupPolicy(g); err != nil || got.accessID != "" || !reflect.DeepEqual(got.policy, graphemu.DocumentedGroupPolicy()) {
+		t.Errorf("a bare group: %+v, %v", got, err)
+	}
+	for _, in := range []string{"", "group=" + "{}", g + "/guest", g + "={", g + `={"assignment":{"maximumDuration":"soon"}}`} {
+		if _, err := parseGroupPolicy(in); err == nil {
+			t.Errorf("parseGroupPolicy(%q) accepted", in)
 		}
 	}
 }

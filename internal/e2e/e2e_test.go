@@ -26,6 +26,8 @@ const (
 	group = "6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f"
 	// portalPrincipal makes the portal activation that the flow adopts.
 	portalPrincipal = "3cce9d87-3986-4f19-8335-7ed075408ca2"
+	// eligiblePrincipal is made eligible by the flow, and activates that in the portal.
+	eligiblePrincipal = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 	// minActiveAge shortens Graph's 5-minute minimum age of an active assignment, in the
 	// emulator and in the manager alike.
 	minActiveAge = "3s"
@@ -38,6 +40,7 @@ const (
 	calledOff = "called-off-carol"   // ..._cancelled.yaml: cancelled before anything was sent
 	adopted   = "adopted-activation" // ..._adopt.yaml: adopts a portal activation by requestId
 	doomed    = "short-lived"        // deleted, with the default deletion policy (Cancel)
+	eligible  = "eligible-erin"      // a PIMEligibilityRequest made by the test
 )
 
 // Every object of `kustomize build config/default` is admitted by a real API server (server-side
@@ -358,6 +361,37 @@ func TestOperatorFlow(t *testing.T) {
 		}
 	})
 
+	step("an eligibility is made, activated in the portal, and removed", func(t *testing.T) {
+		k, emu := sub(t)
+		k.apply(eligibilityObject)
+		k.must("wait", "--for=condition="+accessv1alpha1.ConditionEligible, fmt.Sprintf("--timeout=%ds", int(waitTimeout.Seconds())),
+			"pimeligibilityrequest/"+eligible)
+		tb := parseTable(t, k.must("get", "pimer"))
+		want := []string{"NAME", "GROUP", "PRINCIPAL", "ACCESS", "GRAPH STATUS", "ELIGIBLE", "READY", "AGE"}
+		if strings.Join(tb.headers, "|") != strings.Join(want, "|") {
+			t.Errorf("columns %q, want %q", tb.headers, want)
+		}
+		if row := tb.rows[eligible]; row["ELIGIBLE"] != "True" || row["GRAPH STATUS"] != graphemu.StatusProvisioned {
+			t.Errorf("kubectl get pimer: %v", row)
+		}
+		// The principal activates it in the portal: Entra allows that only while it is eligible.
+		emu.control(http.MethodPut, "/_emulator/groups/"+group+"/approval", map[string]bool{"required": false}, nil, http.StatusNoContent)
+		emu.control(http.MethodPost, "/_emulator/activations", map[string]string{
+			"principalId": eligiblePrincipal, "groupId": group, "accessId": "member", "justification": "paged", "duration": "1h",
+		}, nil, http.StatusCreated)
+		k.must("patch", "pimeligibilityrequest", eligible, "--type", "merge", "-p", `{"spec":{"cancelled":true}}`)
+		k.must("wait", "--for=condition="+accessv1alpha1.ConditionCancelled, fmt.Sprintf("--timeout=%ds", int(waitTimeout.Seconds())),
+			"pimeligibilityrequest/"+eligible)
+		out := k.must("get", "pimeligibilityrequest", eligible, "-o", `jsonpath={.status.conditions[?(@.type=="Cancelled")].reason}`)
+		if strings.TrimSpace(out) != accessv1alpha1.ReasonRemoved {
+			t.Errorf("Cancelled reason %q, want %s (adminRemove of the eligibility)", out, accessv1alpha1.ReasonRemoved)
+		}
+		// With the eligibility gone, Entra refuses a new activation.
+		emu.control(http.MethodPost, "/_emulator/activations", map[string]string{
+			"principalId": eligiblePrincipal, "groupId": group, "accessId": "owner", "justification": "paged again", "duration": "1h",
+		}, nil, http.StatusConflict)
+	})
+
 	step("deleting an object cancels its request first", func(t *testing.T) {
 		k, emu := sub(t)
 		k.apply(doomedObject)
@@ -383,7 +417,29 @@ func TestOperatorFlow(t *testing.T) {
 
 	check("Graph saw one create per object and one cancel per cancelled request", func(t *testing.T) {
 		_, emu := sub(t)
-		calls := emu.calls()
+		var calls, eligibilityCalls []graphemu.Call
+		for _, c := range emu.calls() {
+			if c.Kind == graphemu.KindEligibility {
+				eligibilityCalls = append(eligibilityCalls, c)
+			} else {
+				calls = append(calls, c)
+			}
+		}
+		// The eligibility: one adminAssign, one adminRemove, each accepted.
+		for _, action := range []string{graphemu.ActionAdminAssign, graphemu.ActionAdminRemove} {
+			n := 0
+			for _, c := range eligibilityCalls {
+				if c.Operation == graphemu.OpCreateRequest && c.Action == action {
+					n++
+					if c.Status != http.StatusCreated {
+						t.Errorf("eligibility %s answered %d", action, c.Status)
+					}
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d eligibility %s creates, want 1", n, action)
+			}
+		}
 		// creates counts the accepted (201) creates of one action, those carrying uid (the
 		// operator's marker in the justification) when uid is set.
 		creates := func(action, uid string) int {
@@ -548,8 +604,28 @@ spec:
   - groupId: ` + group + `
     accessIds: [member, owner]
   maxDuration: 720h
+  eligibility:
+    groups:
+    - groupId: ` + group + `
+      accessIds: [member]
+    maxDuration: 2160h
 `
 }
+
+// eligibilityObject makes a principal eligible for membership for 30 days.
+var eligibilityObject = `apiVersion: access.pim-operator.dev/v1alpha1
+kind: PIMEligibilityRequest
+metadata:
+  name: ` + eligible + `
+spec:
+  groupId: ` + group + `
+  principalId: ` + eligiblePrincipal + `
+  justification: eligible for on-call
+  schedule:
+    expiration:
+      type: afterDuration
+      duration: 720h
+`
 
 // doomedObject starts in the future (Granted), so deleting it cancels a request.
 var doomedObject = `apiVersion: access.pim-operator.dev/v1alpha1

@@ -66,6 +66,9 @@ func classify(op string, status int, code, message, requestID string, header htt
 	case status == http.StatusUnauthorized:
 		e.Class = pim.ClassUnauthenticated
 		e.Detail = "Graph rejected the operator's token"
+	case status == http.StatusForbidden && op == OpGetGroupPolicy:
+		e.Class = pim.ClassForbidden
+		e.Detail = PolicyForbiddenHint
 	case status == http.StatusForbidden:
 		e.Class = pim.ClassForbidden
 		e.Detail = ForbiddenHint

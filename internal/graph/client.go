@@ -6,14 +6,13 @@ import (
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/identitygovernance"
 
 	"github.com/pim-operator/pim-operator/internal/pim"
 )
 
 // Client is the production pim.Graph over msgraph-sdk-go.
 type Client struct {
-	svc            *msgraphsdk.GraphBaseServiceClient
 	adapter        abstractions.RequestAdapter
 	metrics        *metrics
 	defaultTimeout time.Duration
@@ -39,11 +38,11 @@ func New(_ context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph metrics: %v", err)
 	}
-	adapter, svc, err := newServiceClient(s, auth, newHTTPClient(s))
+	adapter, err := newRequestAdapter(s, auth, newHTTPClient(s))
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{svc: svc, adapter: adapter, metrics: m, defaultTimeout: s.DefaultTimeout, baseURL: s.BaseURL}
+	c := &Client{adapter: adapter, metrics: m, defaultTimeout: s.DefaultTimeout, baseURL: s.BaseURL}
 	c.kinds = make(map[pim.Kind]*kindClient, len(collections))
 	for k, coll := range collections {
 		c.kinds[k] = &kindClient{Client: c, kind: k, coll: coll, known: true}
@@ -63,7 +62,13 @@ func (c *Client) For(k pim.Kind) pim.Client {
 	return &kindClient{Client: c, kind: k, coll: &collection{}}
 }
 
-// group starts a fresh request-builder chain (see collection).
+// group starts a fresh request-builder chain (see collection) at
+// /identityGovernance/privilegedAccess/group, as GraphServiceClient's chain would.
 func (c *Client) group() *group {
-	return c.svc.IdentityGovernance().PrivilegedAccess().Group()
+	return identitygovernance.NewPrivilegedAccessGroupRequestBuilderInternal(c.rootPath(), c.adapter)
+}
+
+// rootPath is the path parameters a request builder starts from: the adapter's base URL.
+func (c *Client) rootPath() map[string]string {
+	return map[string]string{"baseurl": c.adapter.GetBaseUrl()}
 }

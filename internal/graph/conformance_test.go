@@ -30,30 +30,33 @@ var notDecoded = map[string]string{
 	"privilegedaccessgroupeligibilityschedule-filterbycurrentuser.example2":         byCurrentUser,
 	"privilegedaccessgroupassignmentscheduleinstance-filterbycurrentuser.example1":  byCurrentUser,
 	"privilegedaccessgroupeligibilityscheduleinstance-filterbycurrentuser.example1": byCurrentUser,
-
-	"policyroot-list-rolemanagementpolicies.example3":          rolePolicies,
-	"policyroot-list-rolemanagementpolicyassignments.example3": rolePolicies,
-	"policyroot-list-rolemanagementpolicyassignments.example4": rolePolicies,
-	"unifiedrolemanagementpolicy-get.example1":                 rolePolicies,
-	"unifiedrolemanagementpolicy-list-rules.example2":          rolePolicies,
 }
 
-const (
-	byCurrentUser = "filterByCurrentUser is the signed-in user's view; the operator is an application and lists by $filter"
-	rolePolicies  = "role management policies: the client does not read a group's PIM settings"
-)
+const byCurrentUser = "filterByCurrentUser is the signed-in user's view; the operator is an application and lists by $filter"
 
 // examplePath is an endpoint of PIM for Groups: kind, collection, item id, cancel.
 var examplePath = regexp.MustCompile(`^/identityGovernance/privilegedAccess/group/(assignment|eligibility)(ScheduleRequests|Schedules|ScheduleInstances)(?:/([^/?]+))?(/cancel)?(?:\?.*)?$`)
+
+// policyPath is an endpoint of the role management policies behind a group's PIM settings:
+// the set, a policy's id, its rules.
+var policyPath = regexp.MustCompile(`^/policies/(roleManagementPolicyAssignments|roleManagementPolicies)(?:/([^/?]+))?(/rules)?(?:\?.*)?$`)
+
+// The policy collections, as documented.collection names them.
+const (
+	policyAssignments = "roleManagementPolicyAssignments"
+	policySet         = "roleManagementPolicies"
+	policyRules       = "rules"
+)
 
 // documented is an example of an endpoint the client decodes.
 type documented struct {
 	graphdocs.Example
 	kind       pim.Kind
-	collection string // ScheduleRequests, Schedules or ScheduleInstances
+	collection string // ScheduleRequests, Schedules, ScheduleInstances, or one of the policy collections
 	id         string // the item's id; "" for the collection
 	cancel     bool
 	list       bool
+	policy     bool // a role management policy endpoint
 }
 
 // documentedExamples sorts the examples into the ones the client decodes and the ones on the
@@ -70,6 +73,13 @@ func documentedExamples(t *testing.T) (decoded []documented, skipped map[string]
 		m := examplePath.FindStringSubmatch(ex.Request.Path)
 		if m != nil {
 			d.kind, d.collection, d.id, d.cancel = pim.Kind(m[1]), m[2], m[3], m[4] != ""
+			_, d.list = ex.Response.Collection()
+		}
+		if pm := policyPath.FindStringSubmatch(ex.Request.Path); pm != nil {
+			m, d.policy, d.collection, d.id = pm, true, pm[1], pm[2]
+			if pm[3] != "" {
+				d.collection = policyRules
+			}
 			_, d.list = ex.Response.Collection()
 		}
 		if _, ok := notDecoded[ex.File]; ok {
@@ -117,6 +127,26 @@ func fixtureEntities(t *testing.T, d documented) []map[string]any {
 func decodeDocumented(d documented) ([]any, error) {
 	body := d.Response.BodyJSON()
 	var out []any
+	switch d.collection {
+	case policyAssignments:
+		ws, err := decodeDocumentedAs[wirePolicyAssignment](d.list, body)
+		for _, w := range ws {
+			out = append(out, w.groupPolicy())
+		}
+		return out, err
+	case policySet:
+		ws, err := decodeDocumentedAs[wirePolicy](d.list, body)
+		for _, w := range ws {
+			out = append(out, w.groupPolicy())
+		}
+		return out, err
+	case policyRules:
+		// The rules of one policy: what they say together.
+		ws, err := decodeDocumentedAs[wirePolicyRule](d.list, body)
+		var p pim.GroupPolicy
+		p.Assignment, p.Eligibility = levelRules(ws)
+		return []any{p}, err
+	}
 	if d.collection == "ScheduleRequests" {
 		ws, err := decodeDocumentedAs[wireRequest](d.list, body)
 		for _, w := range ws {
@@ -162,6 +192,9 @@ func TestDocumentedAnswersDecode(t *testing.T) {
 				t.Fatalf("decode: %v", err)
 			}
 			fxs := fixtureEntities(t, d)
+			if d.collection == policyRules {
+				fxs = []map[string]any{{"rules": anySlice(fxs)}}
+			}
 			if len(got) != len(fxs) || len(got) == 0 {
 				t.Fatalf("decoded %d entities, the fixture has %d", len(got), len(fxs))
 			}
@@ -175,6 +208,9 @@ func TestDocumentedAnswersDecode(t *testing.T) {
 // expected is the pim value a fixture entity stands for, read from its JSON.
 func expected(t *testing.T, schema *graphdocs.Schema, d documented, fx map[string]any) any {
 	x := fixture{t: t, schema: schema, m: fx}
+	if d.policy {
+		return x.groupPolicy()
+	}
 	tr := pim.Triple{PrincipalID: x.str("principalId"), GroupID: x.str("groupId"),
 		AccessID: pim.AccessID(x.enum("privilegedAccessGroupRelationships", "accessId"))}
 	created := x.time("createdDateTime")
@@ -304,8 +340,8 @@ func TestDocumentedAnswersThroughTheClient(t *testing.T) {
 	}
 	covered := map[string]bool{}
 	for _, d := range decoded {
-		if d.collection == "ScheduleInstances" {
-			continue // no operation of the client reads instances
+		if d.collection == "ScheduleInstances" || d.policy {
+			continue // no operation of the client reads instances; the policy read has its own test
 		}
 		t.Run(d.File, func(t *testing.T) {
 			rec := newRecorder(t, func(_ int, r *http.Request, w http.ResponseWriter) {
@@ -418,17 +454,25 @@ func TestWirePropertiesAreInTheCSDL(t *testing.T) {
 		{wireSchedule{}, []string{"requestSchedule"}},
 		{wireExpiration{}, []string{"expirationPattern"}},
 		{wireTicket{}, []string{"ticketInfo"}},
+		{wirePolicyAssignment{}, []string{"unifiedRoleManagementPolicyAssignment"}},
+		{wirePolicy{}, []string{"unifiedRoleManagementPolicy"}},
+		{wirePolicyRule{}, []string{"unifiedRoleManagementPolicyExpirationRule", "unifiedRoleManagementPolicyEnablementRule"}},
+		{wireRuleTarget{}, []string{"unifiedRoleManagementPolicyRuleTarget"}},
 	} {
 		typ := reflect.TypeOf(tc.v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if strings.HasPrefix(name, "@odata.") {
+				continue // an annotation, not a property
+			}
 			declared := false
 			for _, et := range tc.types {
 				props := schema.PropertyNames("microsoft.graph." + et)
 				if len(props) == 0 {
-					t.Fatalf("%s is not in schema.json", et)
+					t.Fatalf("%s is not in the schema", et)
 				}
-				declared = declared || slices.Contains(props, name)
+				// A relationship (policy, rules) is a property of the answer when expanded.
+				declared = declared || slices.Contains(props, name) || schema.NavigationType("microsoft.graph."+et, name) != ""
 			}
 			if !declared {
 				t.Errorf("%s.%s: %q is a property of none of %v", typ.Name(), typ.Field(i).Name, name, tc.types)

@@ -7,6 +7,8 @@
 // every failure is a *pim.Error built from plain values (DESIGN §5).
 //
 // Assignments and eligibilities differ by URL only (collections.go); one code path serves
-// both. One Client per process, safe for concurrent use: request-builder chains are built
+// both. Client is also the pim.PolicyReader of a group's PIM settings (policy.go): one list of
+// the group's role management policy assignments with the policy and its rules expanded,
+// counted under the kind label "policy". One Client per process, safe for concurrent use: request-builder chains are built
 // fresh for every call, and the request adapter is read-only after New.
 package graph

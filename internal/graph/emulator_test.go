@@ -413,3 +413,40 @@ func TestEmulatorRequiresTheBearerToken(t *testing.T) {
 		t.Errorf("wrong token: %+v", pe)
 	}
 }
+
+// The policy read against the emulator: the policy it was given comes back in the operator's
+// terms, and a 403 names the permission.
+func TestGroupPolicyThroughTheEmulator(t *testing.T) {
+	env := graphtest.New(t, graphemu.Options{Now: func() time.Time { return t0 }})
+	p := graphemu.DocumentedGroupPolicy()
+	p.Assignment.MaximumDuration, p.Assignment.EnabledRules = "PT8H", []string{graphemu.EnabledJustification, graphemu.EnabledMFA}
+	if err := env.Emulator.SetGroupPolicy(testGroup, graphemu.AccessOwner, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.Client.GroupPolicy(ctxT(t), testGroup, pim.AccessOwner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"all"}
+	want := pim.GroupPolicy{GroupID: testGroup, AccessID: pim.AccessOwner, PolicyID: graphemu.GroupPolicyID(testGroup, graphemu.AccessOwner),
+		Assignment: pim.LevelRules{
+			Expiration: &pim.ExpirationRule{ID: pim.RuleExpirationAdminAssignment, Required: true, MaximumDuration: "PT8H", Maximum: 8 * time.Hour, Operations: all},
+			Enablement: &pim.EnablementRule{ID: pim.RuleEnablementAdminAssignment, Enabled: []string{pim.EnabledJustification, pim.EnabledMFA}, Operations: all},
+		},
+		Eligibility: pim.LevelRules{
+			Expiration: &pim.ExpirationRule{ID: pim.RuleExpirationAdminEligibility, Required: true, MaximumDuration: "P365D", Maximum: 365 * 24 * time.Hour, Operations: all},
+			Enablement: &pim.EnablementRule{ID: pim.RuleEnablementAdminEligibility, Enabled: []string{}, Operations: all},
+		}}
+	if g, w := fmt.Sprintf("%+v %+v %+v %+v %+v", *got.Assignment.Expiration, *got.Assignment.Enablement, *got.Eligibility.Expiration, *got.Eligibility.Enablement, got.PolicyID),
+		fmt.Sprintf("%+v %+v %+v %+v %+v", *want.Assignment.Expiration, *want.Assignment.Enablement, *want.Eligibility.Expiration, *want.Eligibility.Enablement, want.PolicyID); g != w {
+		t.Errorf("got  %s\nwant %s", g, w)
+	}
+	if got.GroupID != want.GroupID || got.AccessID != want.AccessID {
+		t.Errorf("scope %s/%s", got.GroupID, got.AccessID)
+	}
+	env.Emulator.AddFault(graphemu.Fault{Kind: graphemu.KindPolicy, Status: http.StatusForbidden, Count: 1})
+	_, err = env.Client.GroupPolicy(ctxT(t), testGroup, pim.AccessMember)
+	if pe := mustPimError(t, err, pim.ClassForbidden); !strings.Contains(pe.Error(), pim.PermissionPolicyRead) {
+		t.Errorf("403: %v", pe)
+	}
+}

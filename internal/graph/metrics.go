@@ -25,7 +25,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pim_operator_graph_requests_total",
-		Help: "Microsoft Graph calls by kind (assignment, eligibility), operation and outcome (success, or the error class).",
+		Help: "Microsoft Graph calls by kind (assignment, eligibility; policy for a group's PIM settings), operation and outcome (success, or the error class).",
 	}, []string{"kind", "operation", "outcome"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "pim_operator_graph_request_duration_seconds",
@@ -58,11 +58,11 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, nil
 }
 
-func (m *metrics) observe(kind pim.Kind, op string, start time.Time, err *pim.Error) {
+func (m *metrics) observe(kind, op string, start time.Time, err *pim.Error) {
 	outcome := OutcomeSuccess
 	if err != nil {
 		outcome = string(err.Class)
 	}
-	m.requests.WithLabelValues(string(kind), op, outcome).Inc()
-	m.duration.WithLabelValues(string(kind), op).Observe(time.Since(start).Seconds())
+	m.requests.WithLabelValues(kind, op, outcome).Inc()
+	m.duration.WithLabelValues(kind, op).Observe(time.Since(start).Seconds())
 }

@@ -36,7 +36,7 @@ func TestMetrics(t *testing.T) {
 	mustPimError(t, err, pim.ClassUserFixable)
 
 	want := `
-# HELP pim_operator_graph_requests_total Microsoft Graph calls by kind (assignment, eligibility), operation and outcome (success, or the error class).
+# HELP pim_operator_graph_requests_total Microsoft Graph calls by kind (assignment, eligibility; policy for a group's PIM settings), operation and outcome (success, or the error class).
 # TYPE pim_operator_graph_requests_total counter
 pim_operator_graph_requests_total{kind="assignment",operation="findRequests",outcome="success"} 1
 pim_operator_graph_requests_total{kind="eligibility",operation="createRequest",outcome="Throttled"} 1

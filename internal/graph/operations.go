@@ -86,7 +86,7 @@ func (k *kindClient) FindRequests(ctx context.Context, principalID, groupID stri
 	}
 	var out []pim.Request
 	err := k.call(ctx, OpFindRequests, func(ctx context.Context) error {
-		all, err := listAll[wireRequest](ctx, k, "request", pairFilter(principalID, groupID), k.coll.listRequests, k.coll.nextRequests)
+		all, err := listAll[wireRequest](ctx, k.Client, "request", pairFilter(principalID, groupID), k.onGroup(k.coll.listRequests), k.onGroup(k.coll.nextRequests))
 		out = nil
 		for _, w := range all {
 			out = append(out, w.request())
@@ -110,7 +110,7 @@ func (k *kindClient) FindLiveSchedules(ctx context.Context, t pim.Triple) ([]pim
 	}
 	var out []pim.Schedule
 	err = k.call(ctx, OpFindLiveSchedules, func(ctx context.Context) error {
-		all, err := listAll[wireAccess](ctx, k, "schedule", pairFilter(t.PrincipalID, t.GroupID), k.coll.listSchedules, k.coll.nextSchedules)
+		all, err := listAll[wireAccess](ctx, k.Client, "schedule", pairFilter(t.PrincipalID, t.GroupID), k.onGroup(k.coll.listSchedules), k.onGroup(k.coll.nextSchedules))
 		out = liveSchedules(all, access)
 		return err
 	})
@@ -167,15 +167,16 @@ func one[W, P any](ctx context.Context, k *kindClient, op, what string, body *wi
 // requests per group, and a server that keeps linking must not hold a worker forever.
 const maxPages = 50
 
-// listAll reads a filtered collection and every page after it.
-func listAll[T any](ctx context.Context, k *kindClient, what, filter string,
-	first func(context.Context, *group, string) (*info, error), next func(context.Context, *group, string) (*info, error),
+// listAll reads a filtered collection and every page after it: first builds the request of
+// the first page from the filter, next that of a page from its @odata.nextLink.
+func listAll[T any](ctx context.Context, c *Client, what, filter string,
+	first func(context.Context, string) (*info, error), next func(context.Context, string) (*info, error),
 ) ([]*T, error) {
 	var all []*T
-	ri, err := first(ctx, k.group(), filter)
+	ri, err := first(ctx, filter)
 	for page := 1; err == nil; page++ {
 		var raw []byte
-		if raw, err = k.send(ctx, ri, nil); err != nil {
+		if raw, err = c.send(ctx, ri, nil); err != nil {
 			break
 		}
 		var p *wirePage[T]
@@ -189,9 +190,14 @@ func listAll[T any](ctx context.Context, k *kindClient, what, filter string,
 		case page >= maxPages:
 			return nil, fmt.Errorf("more than %d pages of %ss", maxPages, what)
 		}
-		ri, err = next(ctx, k.group(), p.NextLink)
+		ri, err = next(ctx, p.NextLink)
 	}
 	return nil, err
+}
+
+// onGroup binds a collection function to a fresh group builder per call (see collection).
+func (c *Client) onGroup(f func(context.Context, *group, string) (*info, error)) func(context.Context, string) (*info, error) {
+	return func(ctx context.Context, arg string) (*info, error) { return f(ctx, c.group(), arg) }
 }
 
 func checkID(op, what, id string) error {

@@ -66,3 +66,40 @@ type wirePage[T any] struct {
 	Value    []*T   `json:"value"`
 	NextLink string `json:"@odata.nextLink"`
 }
+
+// wirePolicyAssignment is a unifiedRoleManagementPolicyAssignment, with its policy when the
+// query expands it.
+type wirePolicyAssignment struct {
+	ID               string      `json:"id"`
+	PolicyID         string      `json:"policyId"`
+	ScopeID          string      `json:"scopeId"`
+	ScopeType        string      `json:"scopeType"`
+	RoleDefinitionID string      `json:"roleDefinitionId"`
+	Policy           *wirePolicy `json:"policy"`
+}
+
+// wirePolicy is a unifiedRoleManagementPolicy, with its rules when the query expands them.
+type wirePolicy struct {
+	ID        string            `json:"id"`
+	ScopeID   string            `json:"scopeId"`
+	ScopeType string            `json:"scopeType"`
+	Rules     []*wirePolicyRule `json:"rules"`
+}
+
+// wirePolicyRule is a unifiedRoleManagementPolicyRule of any derived type: the properties of
+// the expiration and the enablement rule, told apart by @odata.type and id.
+type wirePolicyRule struct {
+	ODataType            string          `json:"@odata.type"`
+	ID                   string          `json:"id"`
+	IsExpirationRequired *bool           `json:"isExpirationRequired"`
+	MaximumDuration      string          `json:"maximumDuration"`
+	EnabledRules         []string        `json:"enabledRules"`
+	Target               *wireRuleTarget `json:"target"`
+}
+
+// wireRuleTarget is a unifiedRoleManagementPolicyRuleTarget.
+type wireRuleTarget struct {
+	Caller     string   `json:"caller"`
+	Level      string   `json:"level"`
+	Operations []string `json:"operations"`
+}

@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-//go:embed data/README.md data/schema.json data/examples/*.json
+//go:embed data/README.md data/schema*.json data/examples/*.json
 var files embed.FS
 
 // Example is one documented HTTP example: the request the page shows and the answer it
@@ -93,13 +93,9 @@ func Examples() ([]Example, error) {
 	sort.Strings(names)
 	out := make([]Example, 0, len(names))
 	for _, n := range names {
-		b, err := files.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
 		var ex Example
-		if err := json.Unmarshal(b, &ex); err != nil {
-			return nil, fmt.Errorf("%s: %w", n, err)
+		if err := readJSON(n, &ex); err != nil {
+			return nil, err
 		}
 		ex.File = strings.TrimSuffix(path.Base(n), ".json")
 		if ex.Source == "" || ex.Commit == "" {
@@ -110,7 +106,8 @@ func Examples() ([]Example, error) {
 	return out, nil
 }
 
-// Schema is schema.json: the CSDL's entity, complex and enum types, and the docs-only facts.
+// Schema is schema.json and schema-policies.json together: the CSDL's entity, complex and enum
+// types, and the docs-only facts.
 type Schema struct {
 	EntityTypes  map[string]Type     `json:"entityTypes"`
 	ComplexTypes map[string]Type     `json:"complexTypes"`
@@ -120,10 +117,14 @@ type Schema struct {
 
 // Type is an entity or complex type.
 type Type struct {
-	BaseType      string     `json:"baseType"`
-	Properties    []Property `json:"properties"`
-	AllProperties []Property `json:"allProperties"`
-	Docs          *TypeDocs  `json:"docs"`
+	BaseType   string     `json:"baseType"`
+	Abstract   bool       `json:"abstract"`
+	Properties []Property `json:"properties"`
+	// NavigationProperties are the type's relationships: absent from an answer unless $expand
+	// asks for them.
+	NavigationProperties []Property `json:"navigationProperties"`
+	AllProperties        []Property `json:"allProperties"`
+	Docs                 *TypeDocs  `json:"docs"`
 }
 
 // Property is one structural property of a type.
@@ -170,17 +171,81 @@ type Operation struct {
 	Returns       string `json:"returns"`
 }
 
-// LoadSchema reads schema.json.
-func LoadSchema() (*Schema, error) {
-	b, err := files.ReadFile("data/schema.json")
+// readJSON decodes one embedded file into v; a failure names the file.
+func readJSON(name string, v any) error {
+	b, err := files.ReadFile(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var s Schema
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("schema.json: %w", err)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path.Base(name), err)
 	}
-	return &s, nil
+	return nil
+}
+
+// schemaFiles are the schema's parts: the PIM-for-Groups types, then the role management policy
+// types of a group's PIM settings. A type defined in two parts is an error.
+var schemaFiles = []string{"data/schema.json", "data/schema-policies.json"}
+
+// LoadSchema reads the schema's parts into one Schema.
+func LoadSchema() (*Schema, error) {
+	s := &Schema{EntityTypes: map[string]Type{}, ComplexTypes: map[string]Type{}, EnumTypes: map[string]EnumType{}}
+	for _, name := range schemaFiles {
+		var part Schema
+		if err := readJSON(name, &part); err != nil {
+			return nil, err
+		}
+		if err := mergeTypes(s.EntityTypes, part.EntityTypes, name); err != nil {
+			return nil, err
+		}
+		if err := mergeTypes(s.ComplexTypes, part.ComplexTypes, name); err != nil {
+			return nil, err
+		}
+		if err := mergeTypes(s.EnumTypes, part.EnumTypes, name); err != nil {
+			return nil, err
+		}
+		s.Operations = append(s.Operations, part.Operations...)
+	}
+	return s, nil
+}
+
+func mergeTypes[T any](into, from map[string]T, file string) error {
+	for k, v := range from {
+		if _, dup := into[k]; dup {
+			return fmt.Errorf("%s: %s is defined twice", path.Base(file), k)
+		}
+		into[k] = v
+	}
+	return nil
+}
+
+// IsA reports whether type t is base or derives from it (entity types).
+func (s *Schema) IsA(t, base string) bool {
+	for seen := 0; t != "" && seen < 32; seen++ {
+		if t == base {
+			return true
+		}
+		t = s.EntityTypes[t].BaseType
+	}
+	return false
+}
+
+// NavigationType is the declared type of the navigation property name of t (inherited ones
+// included), or "".
+func (s *Schema) NavigationType(t, name string) string {
+	for seen := 0; t != "" && seen < 32; seen++ {
+		typ, ok := s.EntityTypes[t]
+		if !ok {
+			typ = s.ComplexTypes[t]
+		}
+		for _, p := range typ.NavigationProperties {
+			if p.Name == name {
+				return p.Type
+			}
+		}
+		t = typ.BaseType
+	}
+	return ""
 }
 
 // PropertyNames are the names of every structural property of the entity or complex type t

@@ -28,6 +28,9 @@ type Call struct {
 	RequestID string `json:"requestId"`
 	// Fault is true when a Fault fired for the call.
 	Fault bool `json:"fault,omitempty"`
+	// Throttled is true when the write budget (SetWriteBudget) answered 429: the client wrote
+	// faster than Graph allows.
+	Throttled bool `json:"throttled,omitempty"`
 }
 
 func (e *Emulator) record(c Call, status int) {

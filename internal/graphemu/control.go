@@ -48,6 +48,17 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		e.SetApprovalRequired(segs[1], b.Required)
 		w.WriteHeader(http.StatusNoContent)
+	case len(segs) == 3 && segs[0] == "groups" && segs[2] == "policy" && m == http.MethodPut:
+		e.controlPutPolicy(w, r, segs[1])
+	case len(segs) == 3 && segs[0] == "groups" && segs[2] == "policy" && m == http.MethodGet:
+		controlJSON(w, http.StatusOK, e.groupPoliciesJSON(segs[1]))
+	case len(segs) == 3 && segs[0] == "groups" && segs[2] == "policy" && m == http.MethodDelete:
+		if _, err := accessesOf(r.URL.Query().Get("accessId")); err != nil {
+			controlError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		e.ClearGroupPolicy(segs[1], r.URL.Query().Get("accessId"))
+		w.WriteHeader(http.StatusNoContent)
 	case match(segs, "activations") && m == http.MethodPost:
 		controlSeed(w, r, func(b seedJSON) (Request, error) { return e.SeedActivation(b.activation()) })
 	case match(segs, "assignments") && m == http.MethodPost:
@@ -137,6 +148,7 @@ type settingsJSON struct {
 	RequireToken            string `json:"requireToken"`
 	UnscopedListEmpty       bool   `json:"unscopedListEmpty"`
 	CapitalizedMemberTypes  bool   `json:"capitalizedMemberTypes"`
+	DocumentedGroupPolicies bool   `json:"documentedGroupPolicies"`
 }
 
 func toSettingsJSON(s Settings) settingsJSON {
@@ -148,6 +160,7 @@ func toSettingsJSON(s Settings) settingsJSON {
 		RequireToken:            s.RequireToken,
 		UnscopedListEmpty:       s.UnscopedListEmpty,
 		CapitalizedMemberTypes:  s.CapitalizedMemberTypes,
+		DocumentedGroupPolicies: s.DocumentedGroupPolicies,
 	}
 }
 
@@ -161,6 +174,7 @@ func (e *Emulator) controlPutSettings(w http.ResponseWriter, r *http.Request) {
 		RequireToken            *string `json:"requireToken"`
 		UnscopedListEmpty       *bool   `json:"unscopedListEmpty"`
 		CapitalizedMemberTypes  *bool   `json:"capitalizedMemberTypes"`
+		DocumentedGroupPolicies *bool   `json:"documentedGroupPolicies"`
 	}
 	if !decodeControl(w, r, &b) {
 		return
@@ -201,7 +215,58 @@ func (e *Emulator) controlPutSettings(w http.ResponseWriter, r *http.Request) {
 	if b.CapitalizedMemberTypes != nil {
 		e.SetCapitalizedMemberTypes(*b.CapitalizedMemberTypes)
 	}
+	if b.DocumentedGroupPolicies != nil {
+		e.SetDocumentedGroupPolicies(*b.DocumentedGroupPolicies)
+	}
 	controlJSON(w, http.StatusOK, toSettingsJSON(e.Settings()))
+}
+
+// controlPutPolicy sets a group's policy: {"accessId", "assignment", "eligibility"}, each
+// absent part as DocumentedGroupPolicy has it, accessId "" for both. It answers the group's
+// policies as GET does.
+func (e *Emulator) controlPutPolicy(w http.ResponseWriter, r *http.Request, groupID string) {
+	var b map[string]json.RawMessage
+	if !decodeControl(w, r, &b) {
+		return
+	}
+	var accessID string
+	if raw, ok := b["accessId"]; ok {
+		if err := json.Unmarshal(raw, &accessID); err != nil {
+			controlError(w, http.StatusBadRequest, "accessId: "+err.Error())
+			return
+		}
+		delete(b, "accessId")
+	}
+	rest, _ := json.Marshal(b)
+	p, err := GroupPolicyFromJSON(rest)
+	if err == nil {
+		err = e.SetGroupPolicy(groupID, accessID, p)
+	}
+	if err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	controlJSON(w, http.StatusOK, e.groupPoliciesJSON(groupID))
+}
+
+// groupPoliciesJSON is a group's policies as the control API shows them.
+type groupPoliciesJSON struct {
+	GroupID string          `json:"groupId"`
+	Member  policyStateJSON `json:"member"`
+	Owner   policyStateJSON `json:"owner"`
+}
+
+type policyStateJSON struct {
+	// Explicit: set with SetGroupPolicy; otherwise the default policy.
+	Explicit bool `json:"explicit"`
+	GroupPolicy
+}
+
+func (e *Emulator) groupPoliciesJSON(groupID string) groupPoliciesJSON {
+	out := groupPoliciesJSON{GroupID: groupID}
+	out.Member.GroupPolicy, out.Member.Explicit = e.GroupPolicy(groupID, AccessMember)
+	out.Owner.GroupPolicy, out.Owner.Explicit = e.GroupPolicy(groupID, AccessOwner)
+	return out
 }
 
 // seedJSON is the body of the seeding endpoints (activations, assignments, eligibilities).
@@ -304,12 +369,13 @@ func (b faultJSON) fault() (Fault, error) {
 		Rate: b.Rate, Count: b.Count,
 	}
 	switch f.Kind {
-	case "", KindAssignment, KindEligibility:
+	case "", KindAssignment, KindEligibility, KindPolicy:
 	default:
 		return Fault{}, fmt.Errorf("unknown kind %q", f.Kind)
 	}
 	switch f.Operation {
-	case "", OpCreateRequest, OpGetRequest, OpListRequests, OpCancelRequest, OpGetSchedule, OpListSchedules, OpGetInstance, OpListInstances:
+	case "", OpCreateRequest, OpGetRequest, OpListRequests, OpCancelRequest, OpGetSchedule, OpListSchedules, OpGetInstance, OpListInstances,
+		OpListPolicyAssignments, OpListPolicies, OpGetPolicy, OpListPolicyRules:
 	default:
 		return Fault{}, fmt.Errorf("unknown operation %q", f.Operation)
 	}

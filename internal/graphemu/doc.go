@@ -15,6 +15,14 @@
 //	GET  …/assignmentSchedules?$filter=…, …/{id}            listSchedules, getSchedule
 //	GET  …/assignmentScheduleInstances?$filter=…, …/{id}    listInstances, getInstance
 //
+// and a group's PIM settings (kind KindPolicy), under http://HOST/v1.0/policies:
+//
+//	GET  …/roleManagementPolicyAssignments?$filter=scopeId eq '{g}' and scopeType eq 'Group'
+//	     [and roleDefinitionId eq '{member|owner}'][&$expand=policy($expand=rules)]  listPolicyAssignments
+//	GET  …/roleManagementPolicies?$filter=…[&$expand=rules($select=…)]             listPolicies
+//	GET  …/roleManagementPolicies/{id}[?$expand=rules]                               getPolicy
+//	GET  …/roleManagementPolicies/{id}/rules                                         listPolicyRules
+//
 // Behaviour, with the Graph evidence it follows (the same for both kinds unless said):
 //
 //   - adminAssign is Provisioned at once, or Granted when its start is in the future (it
@@ -53,6 +61,16 @@
 //     at most 500 characters; durations are xsd:duration without weeks ("P30D", "PT8H"
 //     accepted; "P4W2D" rejected). Unreadable values are 400 BadRequest, unacceptable requests
 //     400 InvalidRoleAssignmentRequest.
+//   - Every group has one PIM policy per access (member, owner), served by the policy reads
+//     (17 rules, as the group examples show them) and enforced on adminAssign: a request that
+//     breaks the administrator's expiration or enablement rule of its level is 400
+//     RoleAssignmentRequestPolicyValidationFailed, "The following policy rules failed:
+//     ["ExpirationRule","JustificationRule","MfaRule","TicketingRule"]" (those that failed).
+//     maximumDuration bounds every request that ends (an afterDateTime from its effective
+//     start); MultiFactorAuthentication always fails, since the caller is an application.
+//     A group's policy is the unrestricted one until SetGroupPolicy sets it (or
+//     Options.DocumentedGroupPolicies makes the examples' defaults the default), so requests
+//     that ignore policies keep working. adminRemove and seeded requests are not checked.
 //   - What Graph serves but the emulator does not model is 501 NotImplemented:
 //     filterByCurrentUser, $select and the other query options, actions other than
 //     adminAssign and adminRemove.
@@ -81,7 +99,8 @@
 //
 // Advance, Now, SetListLag, SetMinActiveAge, SetEligibilityMinActiveAge,
 // SetProvisioningDelay, SetRequireToken, SetUnscopedListEmpty, SetCapitalizedMemberTypes,
-// SetApprovalRequired, SeedEligibility, SeedActivation, SeedAssignment, Approve, Deny, Purge,
+// SetApprovalRequired, SetGroupPolicy, ClearGroupPolicy, GroupPolicy, SetDocumentedGroupPolicies,
+// SeedEligibility, SeedActivation, SeedAssignment, Approve, Deny, Purge,
 // SetRequestStatus, Request, Requests, EligibilityRequests, Schedule, Schedules,
 // EligibilitySchedules, AddFault, ClearFaults, Faults, Calls, ResetCalls, CountCalls,
 // CountCallsWithAction, CountKindCalls, Settings, Reset.
@@ -94,8 +113,14 @@
 //	POST   /_emulator/clock/advance              {"duration":"10m"} → {"now": …}
 //	GET    /_emulator/settings
 //	PUT    /_emulator/settings                   any of {"minActiveAge","eligibilityMinActiveAge","listLag",
-//	                                             "provisioningDelay","requireToken","unscopedListEmpty","capitalizedMemberTypes"}
+//	                                             "provisioningDelay","requireToken","unscopedListEmpty","capitalizedMemberTypes",
+//	                                             "documentedGroupPolicies"}
 //	PUT    /_emulator/groups/{groupId}/approval  {"required":true}
+//	PUT    /_emulator/groups/{groupId}/policy    {"accessId":"member","assignment":{"expirationRequired","maximumDuration","enabledRules"},
+//	                                             "eligibility":{…}}: absent parts as the documented defaults (DocumentedGroupPolicy),
+//	                                             accessId "" for both → 200 with the group's policies
+//	GET    /_emulator/groups/{groupId}/policy    {"groupId","member":{"explicit",…},"owner":{…}}
+//	DELETE /_emulator/groups/{groupId}/policy    back to the default policy (?accessId=member|owner for one)
 //	POST   /_emulator/eligibilities              {"principalId","groupId","accessId","justification","start","duration"} → 201 request, 409 if eligible
 //	POST   /_emulator/activations                {"principalId","groupId","accessId","justification","duration"} → 201 request, 409 without an eligibility
 //	POST   /_emulator/assignments                {"principalId","groupId","accessId","justification","start","duration"} → 201 request, 409 if assigned
@@ -114,12 +139,14 @@
 //	DELETE /_emulator/faults
 //	GET    /_emulator/calls
 //	DELETE /_emulator/calls
-//	POST   /_emulator/reset                      forget requests, schedules, approvals, faults, calls
+//	POST   /_emulator/reset                      forget requests, schedules, approvals, group policies, faults, calls
 //
 // For example, against hack/graph-emulator on its default address:
 //
 //	curl -s -X POST localhost:8081/_emulator/clock/advance -d '{"duration":"10m"}'
 //	curl -s -X PUT  localhost:8081/_emulator/settings -d '{"listLag":"3s","minActiveAge":"0s"}'
+//	curl -s -X PUT  localhost:8081/_emulator/groups/2b5ed229-4072-478d-9504-a047ebd4b07d/policy \
+//	     -d '{"assignment":{"maximumDuration":"PT8H","enabledRules":["Justification","MultiFactorAuthentication"]}}'
 //	curl -s -X POST localhost:8081/_emulator/faults -d '{"operation":"createRequest","status":429,"retryAfter":"2s","count":1}'
 //	curl -s -X POST localhost:8081/_emulator/eligibilities \
 //	     -d '{"principalId":"3cce9d87-3986-4f19-8335-7ed075408ca2","groupId":"2b5ed229-4072-478d-9504-a047ebd4b07d"}'

@@ -39,6 +39,11 @@ type Options struct {
 	// an empty value — what Graph has been reported to do for app-only callers
 	// (microsoft-graph-docs-contrib #8628, #8885) — instead of the default 400.
 	UnscopedListEmpty bool
+	// DocumentedGroupPolicies gives a group whose PIM policy was not set (SetGroupPolicy) the
+	// policy Graph's group examples show (DocumentedGroupPolicy), served and enforced, instead
+	// of the unrestricted one. No page states a group's defaults, and requests that ignore
+	// policies (permanent assignments, no justification) must keep working by default.
+	DocumentedGroupPolicies bool
 	// Now is the clock's time source (default time.Now). The emulator adds the offset that
 	// Advance accumulates; a source that returns a fixed time gives a clock that moves only
 	// when advanced.
@@ -63,6 +68,7 @@ type Emulator struct {
 	requireToken            string
 	unscopedListEmpty       bool
 	capitalizedMemberTypes  bool
+	documentedGroupPolicies bool
 
 	// Requests and schedules of both kinds share one store (their ids are unique GUIDs); the
 	// kind decides which URLs serve them.
@@ -73,6 +79,8 @@ type Emulator struct {
 	// instanceSchedule maps an instance id to its schedule's id.
 	instanceSchedule map[string]string
 	approval         map[string]bool // lower-case group id → activation needs approval
+	// policies are the group policies set explicitly; other groups have the default.
+	policies map[policyKey]*policyRecord
 
 	// nextEvent is when settling next has work to do, valid while eventsKnown.
 	nextEvent   time.Time
@@ -81,6 +89,7 @@ type Emulator struct {
 	faults []*faultState
 	rand   *rand.Rand
 	calls  []Call
+	budget writeBudget // SetWriteBudget
 }
 
 // New returns an Emulator configured by opts.
@@ -97,6 +106,7 @@ func New(opts Options) *Emulator {
 		requireToken:            opts.RequireToken,
 		unscopedListEmpty:       opts.UnscopedListEmpty,
 		capitalizedMemberTypes:  opts.CapitalizedMemberTypes,
+		documentedGroupPolicies: opts.DocumentedGroupPolicies,
 		rand:                    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	e.minActiveAge = normalizeMinActiveAge(opts.MinActiveAge)
@@ -216,6 +226,7 @@ type Settings struct {
 	RequireToken            string
 	UnscopedListEmpty       bool
 	CapitalizedMemberTypes  bool
+	DocumentedGroupPolicies bool
 }
 
 // Settings returns the current configuration.
@@ -230,11 +241,12 @@ func (e *Emulator) Settings() Settings {
 		RequireToken:            e.requireToken,
 		UnscopedListEmpty:       e.unscopedListEmpty,
 		CapitalizedMemberTypes:  e.capitalizedMemberTypes,
+		DocumentedGroupPolicies: e.documentedGroupPolicies,
 	}
 }
 
-// Reset forgets every request, schedule (of both kinds), approval setting, fault and recorded
-// call. The clock and the settings stay as they are.
+// Reset forgets every request, schedule (of both kinds), approval setting, group policy, fault
+// and recorded call. The clock and the settings stay as they are.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -250,5 +262,6 @@ func (e *Emulator) resetStateLocked() {
 	e.scheduleOrder = nil
 	e.instanceSchedule = map[string]string{}
 	e.approval = map[string]bool{}
+	e.policies = map[policyKey]*policyRecord{}
 	e.eventsKnown = false
 }

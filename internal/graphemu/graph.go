@@ -37,17 +37,22 @@ const (
 	maxBody = 4 << 20
 )
 
-// route is where a Graph URL leads.
+// route is where a Graph URL leads: one of the PIM-for-Groups resources, or (with kindName
+// KindPolicy) a role management policy read.
 type route struct {
 	res *resource
 	op  string
 	id  string
 	err *apiError
+	// kindName and entityName stand for the resource's kind and entity on the policy routes;
+	// expand is their $expand.
+	kindName, entityName string
+	expand               []expandItem
 }
 
 func (rt route) kind() string {
 	if rt.res == nil {
-		return ""
+		return rt.kindName
 	}
 	return rt.res.kind
 }
@@ -55,7 +60,7 @@ func (rt route) kind() string {
 // entity is the type of the entities the route's set holds, for messages.
 func (rt route) entity() string {
 	if rt.res == nil {
-		return ""
+		return rt.entityName
 	}
 	return rt.res.entity
 }
@@ -71,6 +76,9 @@ func routeGraph(method, path string, query url.Values) route {
 		return route{err: badRequest(CodeBadRequest, "Invalid version: the Graph emulator serves only /v1.0.")}
 	}
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(path, graphPrefix), "/"), "/")
+	if strings.EqualFold(segs[0], "policies") {
+		return routePolicies(method, segs[1:], query)
+	}
 	base := []string{"identityGovernance", "privilegedAccess", "group"}
 	for i, want := range base {
 		if i >= len(segs) || !strings.EqualFold(segs[i], want) {
@@ -160,6 +168,10 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		e.record(call, sw.status)
 		return
 	}
+	if e.overBudget(sw, &call) {
+		e.record(call, sw.status)
+		return
+	}
 
 	f := e.pickFault(call)
 	if f != nil {
@@ -220,6 +232,8 @@ func readBody(rd io.Reader, encoding string) ([]byte, *apiError) {
 // handle runs the operation.
 func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, rt route, body []byte) {
 	switch rt.op {
+	case OpListPolicyAssignments, OpListPolicies, OpGetPolicy, OpListPolicyRules:
+		e.handlePolicies(w, r, rt)
 	case OpCreateRequest:
 		e.handleCreate(w, r, rt.res, body)
 	case OpCancelRequest:
@@ -285,13 +299,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// metadataURL is the @odata.context of an entity set on the server the client called.
+// metadataURL is the @odata.context of a PIM-for-Groups entity set on the server the client
+// called.
 func metadataURL(r *http.Request, set string) string {
+	return odataContext(r, "identityGovernance/privilegedAccess/group/"+set)
+}
+
+// odataContext is the @odata.context of a path under the metadata's root.
+func odataContext(r *http.Request, path string) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/v1.0/$metadata#identityGovernance/privilegedAccess/group/" + set
+	return scheme + "://" + r.Host + "/v1.0/$metadata#" + path
 }
 
 // sleepCtx waits d unless the client goes away first; false when it did.

@@ -40,7 +40,7 @@ func (e *Emulator) newRecord(kind string, in *createInput, now time.Time) *reque
 }
 
 // createAssignLocked handles an adminAssign request: one live assignment (or eligibility) per
-// triple, and none while another request for it is in flight.
+// triple, none while another request for it is in flight, and within the group's policy.
 func (e *Emulator) createAssignLocked(kind string, in *createInput, now time.Time) (*requestRecord, *apiError) {
 	t := triple{in.principalID, in.groupID, in.accessID}
 	if e.liveScheduleLocked(kind, t) != nil {
@@ -57,6 +57,9 @@ func (e *Emulator) createAssignLocked(kind string, in *createInput, now time.Tim
 		if !in.exp.EndDateTime.After(start) {
 			return nil, badRequest(CodeInvalidRequest, "The request is invalid: the expiration endDateTime must be after the start and in the future.")
 		}
+	}
+	if err := e.checkPolicyLocked(kind, in, now); err != nil {
+		return nil, err
 	}
 	rec := e.newRecord(kind, in, now)
 	if e.provisioningDelay > 0 && !rec.validationOnly {

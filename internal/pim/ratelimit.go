@@ -8,21 +8,58 @@ import (
 )
 
 // WithWriteLimit wraps g so that the writes (assign, cancel, remove) of every kind share one
-// token bucket of qps writes per second with the given burst, across every worker of the
-// process: Graph's budget is per app and tenant, not per collection. Graph allows about 20
-// identity writes per second; staying under it client-side keeps the operator out of 429s.
-// Reads pass through. A write whose context ends before its turn comes fails as ClassThrottled
-// with NotSent set, so the reconciler requeues instead of holding a worker.
+// limit across every worker of the process: Graph's quota is per app and tenant, not per
+// collection. The limit is a token bucket of qps writes per second with the given burst, and
+// at most qps × GraphWriteWindow writes in any GraphWriteWindow, the shape of Graph's quota
+// (3,000 per 150 s, 20/s on average): so qps 20 uses all of it and is never answered 429 for
+// the operator's own writes. Reads pass through. A write whose context ends before its turn
+// comes fails as ClassThrottled with NotSent set, so the reconciler requeues instead of
+// holding a worker.
 func WithWriteLimit(g Graph, qps float64, burst int) Graph {
+	return withWriteLimit(g, qps, burst, GraphWriteWindow)
+}
+
+func withWriteLimit(g Graph, qps float64, burst int, window time.Duration) Graph {
 	if qps <= 0 {
 		return g
 	}
-	return &writeLimitedGraph{Graph: g, lim: rate.NewLimiter(rate.Limit(qps), max(burst, 1))}
+	return &writeLimitedGraph{Graph: g, lim: &writeLimiter{
+		bucket: rate.NewLimiter(rate.Limit(qps), max(burst, 1)),
+		window: newWriteBudget(int(qps*window.Seconds()), window, time.Now()),
+	}}
+}
+
+type writeLimiter struct {
+	bucket *rate.Limiter
+	window *writeBudget
+}
+
+func (l *writeLimiter) wait(ctx context.Context, op string) error {
+	throttled := func(err error, retryAfter time.Duration) error {
+		return &Error{Op: op, Class: ClassThrottled, NotSent: true, RetryAfter: retryAfter,
+			Detail: "client-side write limit (--graph-write-qps): " + err.Error()}
+	}
+	if err := l.bucket.Wait(ctx); err != nil {
+		return throttled(err, time.Duration(float64(time.Second)/float64(l.bucket.Limit())))
+	}
+	for {
+		wait := l.window.admit(time.Now())
+		if wait == 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return throttled(ctx.Err(), wait)
+		case <-t.C:
+		}
+	}
 }
 
 type writeLimitedGraph struct {
 	Graph
-	lim *rate.Limiter
+	lim *writeLimiter
 }
 
 func (w *writeLimitedGraph) For(k Kind) Client {
@@ -31,17 +68,10 @@ func (w *writeLimitedGraph) For(k Kind) Client {
 
 type writeLimited struct {
 	Client
-	lim *rate.Limiter
+	lim *writeLimiter
 }
 
-func (w *writeLimited) wait(ctx context.Context, op string) error {
-	if err := w.lim.Wait(ctx); err != nil {
-		return &Error{Op: op, Class: ClassThrottled, NotSent: true,
-			RetryAfter: time.Duration(float64(time.Second) / float64(w.lim.Limit())),
-			Detail:     "client-side write limit (--graph-write-qps): " + err.Error()}
-	}
-	return nil
-}
+func (w *writeLimited) wait(ctx context.Context, op string) error { return w.lim.wait(ctx, op) }
 
 func (w *writeLimited) Assign(ctx context.Context, in CreateInput) (*Request, error) {
 	if err := w.wait(ctx, "createRequest"); err != nil {
