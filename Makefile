@@ -14,6 +14,11 @@ KUSTOMIZE_VERSION ?= v5.8.1
 # The envtest binaries (kube-apiserver, etcd, kubectl) are built from Go modules and cached
 # outside the checkout; hack/envtest/build.sh prints their directory.
 ENVTEST_DIR = $(shell hack/envtest/build.sh)
+# helm and promtool (the chart's and the alerts' tests) are built from Go modules and cached
+# outside the checkout the same way; hack/tools/build.sh prints each binary's path.
+HELM = $(shell hack/tools/build.sh helm)
+PROMTOOL = $(shell hack/tools/build.sh promtool)
+CHART ?= charts/pim-operator
 
 .PHONY: all
 all: build
@@ -36,6 +41,7 @@ demo: ## Run the operator on a local control plane with the Graph emulator and w
 manifests: controller-gen ## Generate the CRD and the RBAC role from the kubebuilder markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	@$(MAKE) --no-print-directory chart-files
 
 .PHONY: generate
 generate: controller-gen ## Generate the DeepCopy methods of the API types.
@@ -53,19 +59,35 @@ vet: ## Run go vet over the module.
 envtest: ## Build kube-apiserver, etcd and kubectl from Go modules into the cache (cold: ~9 min).
 	@hack/envtest/build.sh
 
+.PHONY: tools
+tools: ## Build helm and promtool from Go modules into the cache, for the chart and alert tests (cold: ~4 min).
+	@hack/tools/build.sh >/dev/null
+
+.PHONY: chart-files
+chart-files: ## Copy config/'s CRDs, alerts and dashboard into the Helm chart (make manifests runs it).
+	rm -f $(CHART)/files/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART)/files/crds/
+	cp config/prometheus/prometheusrule.yaml $(CHART)/files/prometheusrule.yaml
+	cp config/grafana/pim-operator.json $(CHART)/files/dashboard.json
+
 .PHONY: test
-test: manifests generate kustomize envtest ## Run every test (unit, envtest, emulator) with -race.
-	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" KUSTOMIZE="$(KUSTOMIZE)" go test $(GO_TEST_FLAGS) ./...
+test: manifests generate kustomize envtest tools ## Run every test (unit, envtest, emulator, chart, alerts) with -race.
+	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" KUSTOMIZE="$(KUSTOMIZE)" HELM="$(HELM)" PROMTOOL="$(PROMTOOL)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
 bench: manifests generate envtest ## Benchmark the operator end to end against a plain-client baseline, and the Graph write limiter (BENCH_ARGS="-n 1000 -idle 60s"; docs/benchmarks.md).
 	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go run ./hack/bench $(BENCH_ARGS)
 
+.PHONY: soak
+soak: manifests generate envtest ## The whole lifecycle under Graph faults, leader SIGKILLs and a kube-apiserver restart, two bin/manager replicas (SOAK_ARGS="-n 300"; docs/reliability.md).
+	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" go run ./hack/soak $(SOAK_ARGS)
+
 ##@ Build
 
 .PHONY: build
-build: manifests generate ## Build the manager binary into bin/manager.
+build: manifests generate ## Build the manager into bin/manager and the kubectl plugin into bin/kubectl-pim.
 	CGO_ENABLED=0 go build -trimpath -o bin/manager .
+	CGO_ENABLED=0 go build -trimpath -o bin/kubectl-pim ./cmd/kubectl-pim
 
 .PHONY: run
 run: manifests generate ## Run the manager against the cluster in ~/.kube/config (or $KUBECONFIG).

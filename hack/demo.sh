@@ -18,8 +18,8 @@ cleanup() {
   local code=$?
   if [ "${DEMO_KEEP:-}" = 1 ] && [ $code -eq 0 ]; then
     say "Still running (DEMO_KEEP=1). Try it yourself:"
-    echo "   export KUBECONFIG=$KUBECONFIG"
-    echo "   kubectl get pimar -A"
+    echo "   export KUBECONFIG=$KUBECONFIG PATH=$PWD/bin:\$PATH"
+    echo "   kubectl get pimar -A; kubectl pim ls"
     echo "   curl -s $GRAPH/_emulator/requests | head"
     echo "   Logs: $DEMO_DIR/*.log. Press Ctrl-C to stop everything."
     trap - EXIT
@@ -63,7 +63,7 @@ mkdir -p "$DEMO_DIR" bin
 say "Building (first run: the control plane takes ~9 minutes to compile, the Graph SDK a few more)"
 KUBEBUILDER_ASSETS=$(hack/envtest/build.sh)
 export KUBEBUILDER_ASSETS
-export PATH=$KUBEBUILDER_ASSETS:$PATH # the kubectl built with kube-apiserver
+export PATH=$PWD/bin:$KUBEBUILDER_ASSETS:$PATH # kubectl-pim, and the kubectl built with kube-apiserver
 make --no-print-directory build kustomize >/dev/null
 go build -o bin/graph-emulator ./hack/graph-emulator
 go build -o bin/controlplane ./hack/controlplane
@@ -83,7 +83,7 @@ wait_for "the Graph emulator" curl -sf "$GRAPH/_emulator/clock"
 
 say "Installing the CRDs with kubectl"
 bin/kustomize build config/crd | run kubectl apply --server-side -f -
-run kubectl wait --for=condition=Established crd/pimassignmentrequests.access.pim-operator.dev
+run kubectl wait --for=condition=Established crd/pimassignmentrequests.access.pim-operator.dev crd/pimeligibilityrequests.access.pim-operator.dev
 
 # The operator keeps the key it signs what it has proven with in a Secret of its own namespace.
 kubectl create namespace pim-operator-system >/dev/null
@@ -91,7 +91,7 @@ say "Running the operator against both (log: .demo/manager.log)"
 bin/manager --kubeconfig "$KUBECONFIG" \
   --graph-base-url "$GRAPH/v1.0" --graph-auth none \
   --poll-interval 2s --min-active-age 15s --create-settle-period 5s --graph-timeout 4s \
-  --operator-namespace pim-operator-system \
+  --operator-namespace pim-operator-system --group-policy-check enforce \
   --health-probe-bind-address 127.0.0.1:0 --metrics-bind-address 0 >"$DEMO_DIR/manager.log" 2>&1 &
 pids+=($!)
 
@@ -99,6 +99,7 @@ say "1. Guard rails: access is denied by default; a PIMAccessPolicy says what a 
 run kubectl wait --for=condition=Established crd/pimaccesspolicies.access.pim-operator.dev
 note "The sample policies (config/samples/access_v1alpha1_pimaccesspolicy.yaml) are for namespaces team-a and"
 note "platform-labelled ones. The demo's objects live in default: this policy permits them (on-call group, 8h at most)."
+note "(90 days of eligibility; and a strict group for step 8.)"
 run kubectl apply -f - <<'YAML'
 apiVersion: access.pim-operator.dev/v1alpha1
 kind: PIMAccessPolicy
@@ -112,7 +113,16 @@ spec:
     accessIds:
     - member
     - owner
+  - groupId: 7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a  # strict: its own PIM policy allows 4h
+    accessIds:
+    - member
   maxDuration: 8h
+  eligibility:
+    groups:
+    - groupId: 6b1f3c9e-2d4a-4f1b-9c3e-0a1b2c3d4e5f
+      accessIds:
+      - member
+    maxDuration: 2160h
 YAML
 note "A request for a group no policy allows to namespace default is not sent to Graph; it is Stalled and says why:"
 run kubectl apply -f - <<'YAML'
@@ -191,6 +201,63 @@ run kubectl wait --for=condition=Ready pimar/short-lived --timeout=60s
 id=$(kubectl get pimar short-lived -o jsonpath='{.status.requestId}')
 run kubectl delete pimar short-lived --timeout=60s
 note "Graph now reports request $id as: $(curl -sf "$GRAPH/_emulator/requests/$id" | sed -n 's/.*"status": *"\([^"]*\)".*/\1/p' | head -n1)"
+
+say "7. Eligibility: make a principal eligible for 90 days; they activate it themselves in the portal"
+run kubectl apply -f config/samples/access_v1alpha1_pimeligibilityrequest.yaml
+run kubectl wait --for=condition=Eligible pimer/oncall-bob-eligible --timeout=60s
+run kubectl get pimer
+curl -sf -X PUT "$GRAPH/_emulator/groups/$group/approval" -d '{"required":false}' >/dev/null
+note "Bob is paged and activates his membership for an hour in the portal (Entra checks he is eligible):"
+curl -sf -X POST "$GRAPH/_emulator/activations" \
+  -d "{\"principalId\":\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\",\"groupId\":\"$group\",\"accessId\":\"member\",\"justification\":\"Paged: incident 4711\",\"duration\":\"1h\"}" |
+  sed -n 's/.*"status": *"\([^"]*\)".*/   activation: \1/p' | head -n1
+note "An eligibility from next quarter is Granted until then; cancelling it answers 204:"
+run kubectl apply -f config/samples/access_v1alpha1_pimeligibilityrequest_future.yaml
+run kubectl wait --for=condition=Ready pimer/next-quarter-carol-eligible --timeout=60s
+run kubectl patch pimer next-quarter-carol-eligible --type merge -p '{"spec":{"cancelled":true}}'
+run kubectl wait --for=condition=Cancelled pimer/next-quarter-carol-eligible --timeout=60s
+run kubectl get pimer next-quarter-carol-eligible -o jsonpath='{range .status.conditions[?(@.type=="Cancelled")]}{.reason}: {.message}{"\n"}{end}'
+note "Bob's rotation ends early: removing his live eligibility (adminRemove) stops further activations."
+run kubectl patch pimer oncall-bob-eligible --type merge -p '{"spec":{"cancelled":true}}'
+run kubectl wait --for=condition=Cancelled pimer/oncall-bob-eligible --timeout=60s
+run kubectl get pimer
+
+say "8. The group's own PIM policy is checked before anything is sent (--group-policy-check=enforce)"
+strict=7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a
+note "In Entra, the strict group allows active assignments of at most 4 hours (here: the emulator's policy):"
+curl -sf -X PUT "$GRAPH/_emulator/groups/$strict/policy" \
+  -d '{"accessId":"member","assignment":{"expirationRequired":true,"maximumDuration":"PT4H","enabledRules":[]}}' >/dev/null
+for hours in 8 4; do
+  run kubectl apply -f - <<YAML
+apiVersion: access.pim-operator.dev/v1alpha1
+kind: PIMAssignmentRequest
+metadata:
+  name: strict-${hours}h
+spec:
+  groupId: $strict
+  principalId: 6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c
+  justification: Database migration
+  schedule:
+    expiration:
+      type: afterDuration
+      duration: ${hours}h
+YAML
+  if [ "$hours" = 8 ]; then
+    run kubectl wait --for=condition=Stalled pimar/strict-8h --timeout=60s
+    run kubectl get pimar strict-8h -o jsonpath='{range .status.conditions[?(@.type=="Stalled")]}{.reason}: {.message}{"\n"}{end}'
+    note "Nothing was sent to Graph for it. A corrected request, for 4 hours:"
+  fi
+done
+run kubectl wait --for=condition=Ready pimar/strict-4h --timeout=60s
+run kubectl get pimar strict-8h strict-4h
+
+say "9. The same from a requester's chair: kubectl pim (bin/kubectl-pim on PATH)"
+run kubectl pim request $group --for 2h --principal 7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d \
+  --name hotfix-dave --justification "Hotfix for incident 4712" --ticket ServiceNow:INC0004712
+run kubectl pim ls
+run kubectl pim why strict-8h
+run kubectl pim policies
+run kubectl pim cancel hotfix-dave
 
 say "What the operator asked of Graph"
 curl -sf "$GRAPH/_emulator/calls" | grep -o '"operation": *"[a-zA-Z]*"' | sort | uniq -c || true
