@@ -17,6 +17,7 @@ import (
 
 	accessv1alpha1 "github.com/pim-operator/pim-operator/api/v1alpha1"
 	"github.com/pim-operator/pim-operator/controllers"
+	"github.com/pim-operator/pim-operator/internal/childproc"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
 	"github.com/pim-operator/pim-operator/internal/testenv"
 )
@@ -497,12 +498,12 @@ func TestOperatorFlow(t *testing.T) {
 	})
 
 	step("the manager stops cleanly, with no RBAC denial and no data race in its log", func(t *testing.T) {
-		if done, err := manager.exited(); done {
+		if done, err := manager.Exited(); done {
 			t.Fatalf("the manager exited during the flow: %v", err)
 		}
-		manager.stop(10 * time.Second) // SIGTERM, as the kubelet sends it
-		if manager.err != nil {
-			t.Errorf("the manager did not exit cleanly on SIGTERM: %v", manager.err)
+		manager.Stop(10 * time.Second) // SIGTERM, as the kubelet sends it
+		if _, err := manager.Exited(); err != nil {
+			t.Errorf("the manager did not exit cleanly on SIGTERM: %v", err)
 		}
 		if lines := logLines(t, manager, "forbidden", "Forbidden"); len(lines) > 0 {
 			t.Errorf("the manager's log has %d forbidden errors (RBAC missing from config/rbac?):\n%s",
@@ -533,11 +534,11 @@ func leaseHolders(t *testing.T) map[string]bool {
 
 // waitForLeader waits until a Lease in the operator's namespace has a holder it did not have
 // before (the new manager's identity), failing early when the manager exits.
-func waitForLeader(t *testing.T, manager *process, before map[string]bool) {
+func waitForLeader(t *testing.T, manager *childproc.Child, before map[string]bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		if done, err := manager.exited(); done {
+		if done, err := manager.Exited(); done {
 			t.Fatalf("the manager exited before it took the leader election lease: %v", err)
 		}
 		for h := range leaseHolders(t) {

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	accessv1alpha1 "github.com/pim-operator/pim-operator/api/v1alpha1"
+	"github.com/pim-operator/pim-operator/internal/childproc"
 	"github.com/pim-operator/pim-operator/internal/graphemu"
 	"github.com/pim-operator/pim-operator/internal/testenv"
 )
@@ -34,7 +35,7 @@ type kubectl struct {
 	namespace  string
 	// manager, when set, is checked after a failed command: a wait that times out because the
 	// manager has died should say so.
-	manager *process
+	manager *childproc.Child
 }
 
 // run runs kubectl with stdin (may be empty) and returns stdout; stderr goes into the error.
@@ -55,7 +56,7 @@ func (k kubectl) exec(logOutput bool, stdin string, args ...string) (string, err
 	ctx, cancel := context.WithTimeout(rootCtx, waitTimeout+30*time.Second)
 	defer cancel()
 	start := time.Now()
-	stdout, stderr, err := runCommand(ctx, testenv.RepoRoot(), nil, stdin, k.path, full...)
+	stdout, stderr, err := childproc.Run(ctx, testenv.RepoRoot(), nil, stdin, k.path, full...)
 	shown := stdout
 	if !logOutput && err == nil {
 		shown = nil
@@ -64,7 +65,7 @@ func (k kubectl) exec(logOutput bool, stdin string, args ...string) (string, err
 	if err != nil {
 		msg := fmt.Sprintf("kubectl %s: %v\n%s", strings.Join(args, " "), err, stderr)
 		if k.manager != nil {
-			if done, werr := k.manager.exited(); done {
+			if done, werr := k.manager.Exited(); done {
 				msg += fmt.Sprintf("\n(the manager has exited: %v)", werr)
 			}
 		}
@@ -198,7 +199,7 @@ func parseTable(t *testing.T, out string) table {
 type emulator struct {
 	t    *testing.T
 	base string // http://127.0.0.1:PORT
-	proc *process
+	proc *childproc.Child
 }
 
 var emulatorURL = regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/v1\.0`)
@@ -214,10 +215,10 @@ func startEmulator(t *testing.T, bin string, args ...string) *emulator {
 		if time.Now().After(deadline) {
 			t.Fatalf("the Graph emulator printed no URL within %v", waitTimeout)
 		}
-		if done, err := p.exited(); done {
+		if done, err := p.Exited(); done {
 			t.Fatalf("the Graph emulator exited: %v", err)
 		}
-		b, _ := os.ReadFile(p.logPath)
+		b, _ := os.ReadFile(p.LogPath)
 		if m := emulatorURL.FindSubmatch(b); m != nil {
 			addr = string(m[1])
 			break
@@ -299,28 +300,28 @@ func (e *emulator) calls() []graphemu.Call {
 
 // startLogged starts a child whose output goes to a log file in the suite's directory. When
 // the test ends the child is stopped and, if the test failed, its log is printed.
-func startLogged(t *testing.T, name, bin string, args ...string) *process {
+func startLogged(t *testing.T, name, bin string, args ...string) *childproc.Child {
 	t.Helper()
 	logPath := filepath.Join(s.dir, name+".log")
-	p, err := startProcess(name, logPath, bin, args...)
+	p, err := childproc.Start(name, logPath, bin, nil, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("started %s (pid %d): %s %s; log %s", name, p.cmd.Process.Pid, filepath.Base(bin), strings.Join(args, " "), logPath)
+	t.Logf("started %s (pid %d): %s %s; log %s", name, p.Pid(), filepath.Base(bin), strings.Join(args, " "), logPath)
 	t.Cleanup(func() {
-		p.stop(10 * time.Second)
+		p.Stop(10 * time.Second)
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			t.Logf("----- %s log (%s, exit: %v) -----\n%s----- end of %s log -----", name, logPath, p.err, b, name)
+			t.Logf("----- %s log (%s, exit: %v) -----\n%s----- end of %s log -----", name, logPath, p.ExitSummary(), b, name)
 		}
 	})
 	return p
 }
 
 // logLines returns the lines of a child's log that contain any of substrings.
-func logLines(t *testing.T, p *process, substrings ...string) []string {
+func logLines(t *testing.T, p *childproc.Child, substrings ...string) []string {
 	t.Helper()
-	f, err := os.Open(p.logPath)
+	f, err := os.Open(p.LogPath)
 	if err != nil {
 		t.Fatal(err)
 	}

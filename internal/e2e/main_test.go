@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/pim-operator/pim-operator/internal/childproc"
 	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
@@ -84,7 +85,7 @@ func runMain(m *testing.M) int {
 	teardown := func() {
 		teardownOnce.Do(func() {
 			cancelRoot()
-			stopAllProcesses()
+			childproc.StopAll()
 			if st != nil {
 				st.builds.Wait()
 				if st.env != nil {
@@ -261,7 +262,7 @@ func build(ctx context.Context, dir, name, pkg string) (string, error) {
 		args = append(args, "-race")
 	}
 	start := time.Now()
-	stdout, stderr, err := runCommand(ctx, testenv.RepoRoot(), nil, "", goTool, append(args, pkg)...)
+	stdout, stderr, err := childproc.Run(ctx, testenv.RepoRoot(), nil, "", goTool, append(args, pkg)...)
 	if err != nil {
 		return "", fmt.Errorf("go %s %s: %w\n%s%s", strings.Join(args, " "), pkg, err, stdout, stderr)
 	}

@@ -1,14 +1,14 @@
 //go:build !linux
 
-package e2e
+package childproc
 
 import (
 	"os"
 	"syscall"
 )
 
-// sysProcAttr: outside Linux there is no parent-death signal; TestMain's teardown, its
-// signal handler and its -timeout watchdog stop the children.
+// sysProcAttr: outside Linux there is no parent-death signal; the caller's StopAll stops the
+// children.
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 // signalGroup signals the child itself (no process group outside Linux here).

@@ -1,4 +1,4 @@
-package e2e
+package childproc
 
 import (
 	"os"
@@ -6,9 +6,9 @@ import (
 )
 
 // sysProcAttr puts a child in its own process group (so that stopping it stops whatever it
-// started, a go build's compilers included) and has the kernel kill it if the test process
-// dies without cleaning up (a panic, go test's -timeout). The parent-death signal is tied to
-// the thread that started the child: startProcess keeps that thread for the child's life.
+// started, a go build's compilers included) and has the kernel kill it if the parent dies
+// without cleaning up (a panic, go test's -timeout). The parent-death signal is tied to the
+// thread that started the child: Start and Run keep that thread for the child's life.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
