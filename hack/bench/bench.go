@@ -56,6 +56,19 @@ type config struct {
 	// HeapProfile, when set, is where a heap profile is written at the end of the idle window
 	// (all N objects at rest), to tell the manager's share of the heap from the emulator's.
 	HeapProfile string
+	// ManagerProcess runs the operator's phases with bin/manager as its own process (ManagerBin,
+	// or built from the checkout) instead of in-process, to measure the manager's own memory;
+	// ManagerEnv is added to its environment (GOMEMLIMIT=…), LogFile receives its log.
+	ManagerProcess bool
+	ManagerBin     string
+	ManagerEnv     []string
+	LogFile        string
+	// GraphRateObjects creates at Graph's real write limit (GraphRateQPS, GraphRateBurst)
+	// against an emulator that enforces Graph's write budget; SkipGraphRate leaves it out.
+	GraphRateObjects int
+	GraphRateQPS     float64
+	GraphRateBurst   int
+	SkipGraphRate    bool
 }
 
 func defaultConfig() config {
@@ -72,6 +85,11 @@ func defaultConfig() config {
 		Storm:           5 * time.Second,
 		StormRetryAfter: 2 * time.Second,
 		PhaseTimeout:    15 * time.Minute,
+		// More creates than Graph's budget window holds at 20/s (3,000 per 150 s), so that the
+		// budget would bind if the operator wrote faster than Graph allows.
+		GraphRateObjects: 3200,
+		GraphRateQPS:     20,
+		GraphRateBurst:   controllers.DefaultGraphWriteBurst,
 	}
 }
 
@@ -85,6 +103,8 @@ func (c config) validate() error {
 		return errors.New("the Graph write limits must be positive")
 	case c.Idle < 0 || c.Storm < 0 || c.PhaseTimeout <= 0:
 		return errors.New("durations must not be negative")
+	case !c.SkipGraphRate && (c.GraphRateObjects < 2 || c.GraphRateQPS <= 0 || c.GraphRateBurst < 1):
+		return errors.New("-graph-rate-objects must be at least 2, and the Graph rate phase's limit positive")
 	}
 	return nil
 }
@@ -158,6 +178,10 @@ type results struct {
 	// EmptyRSS and EmptyHeap are the process's RSS and heap after GC once the manager has
 	// started, before the first object.
 	EmptyRSS, EmptyHeap uint64
+	// Memory is the manager process's part (config.ManagerProcess); GraphRate the phase at
+	// Graph's write rate.
+	Memory    *memoryResult
+	GraphRate *graphRatePart
 }
 
 // Namespaces of the three parts.
@@ -165,6 +189,7 @@ const (
 	nsOperator = "bench"
 	nsBaseline = "bench-baseline"
 	nsLimiter  = "bench-limiter"
+	nsRate     = "bench-rate"
 	nsWarmUp   = "bench-warmup"
 	// operatorNamespace holds the manager's seal key, as in a cluster.
 	operatorNamespace = "pim-operator-system"
@@ -209,7 +234,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*results, error) {
 	if b.user, err = client.NewWithWatch(b.userCfg, client.Options{Scheme: b.scheme}); err != nil {
 		return nil, err
 	}
-	for _, ns := range []string{nsOperator, nsBaseline, nsLimiter, nsWarmUp, operatorNamespace} {
+	for _, ns := range []string{nsOperator, nsBaseline, nsLimiter, nsRate, nsWarmUp, operatorNamespace} {
 		if err := b.user.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return nil, err
 		}
@@ -240,12 +265,21 @@ func run(ctx context.Context, cfg config, log io.Writer) (*results, error) {
 			return res, fmt.Errorf("baseline: %w", err)
 		}
 	}
-	if res.Throughput, err = b.runThroughput(ctx, res); err != nil {
+	if cfg.ManagerProcess {
+		if res.Memory, err = b.runManagerProcess(ctx); err != nil {
+			return res, fmt.Errorf("manager process: %w", err)
+		}
+	} else if res.Throughput, err = b.runThroughput(ctx, res); err != nil {
 		return res, err
 	}
 	if !cfg.SkipLimiter {
 		if res.Limiter, err = b.runLimiter(ctx); err != nil {
 			return res, fmt.Errorf("limiter: %w", err)
+		}
+	}
+	if !cfg.SkipGraphRate {
+		if res.GraphRate, err = b.runGraphRate(ctx); err != nil {
+			return res, fmt.Errorf("graph rate: %w", err)
 		}
 	}
 	res.Total = time.Since(start)
@@ -265,7 +299,7 @@ func benchPolicy() *v1.PIMAccessPolicy {
 	p := &v1.PIMAccessPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "bench"},
 		Spec: v1.PIMAccessPolicySpec{
-			Namespaces:           []string{nsOperator, nsLimiter},
+			Namespaces:           []string{nsOperator, nsLimiter, nsRate},
 			MaxDuration:          *v1.DurationOf(8 * time.Hour),
 			RequireJustification: true,
 		},

@@ -23,6 +23,7 @@ func TestBenchmarkSmall(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.N, cfg.Idle = 20, 5*time.Second
 	cfg.LimiterObjects, cfg.Storm = 20, 3*time.Second
+	cfg.GraphRateObjects = 60
 	cfg.PhaseTimeout = 3 * time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -73,6 +74,11 @@ func TestBenchmarkSmall(t *testing.T) {
 	}
 	if res.Limiter[1].Rate.Throttled == 0 {
 		t.Error("the 429 storm answered no create with 429")
+	}
+	if g := res.GraphRate; g == nil || g.Reached != g.Objects || g.Err != "" {
+		t.Errorf("Graph rate phase: %+v, want every object Ready", g)
+	} else if g.Throttled != 0 {
+		t.Errorf("at --graph-write-qps %g the operator went over Graph's write budget %d times", g.QPS, g.Throttled)
 	}
 }
 

@@ -45,9 +45,20 @@ func main() {
 	fs.BoolVar(&cfg.SkipBaseline, "skip-baseline", false, "leave out the baseline")
 	fs.BoolVar(&cfg.SkipLimiter, "skip-limiter", false, "leave out the limiter phase")
 	fs.StringVar(&cfg.HeapProfile, "heap-profile", "", "write a heap profile here at the end of the idle window (all objects at rest)")
+	fs.BoolVar(&cfg.ManagerProcess, "manager-process", false,
+		"run the operator's phases with bin/manager as its own process and measure its memory (RSS, heap), instead of the in-process throughput run")
+	fs.StringVar(&cfg.ManagerBin, "manager-bin", "", "with -manager-process: this manager binary instead of one built from the checkout")
+	managerEnv := fs.String("manager-env", "", "with -manager-process: environment for the manager, space-separated (GOMEMLIMIT=90MiB GOGC=50)")
+	fs.IntVar(&cfg.GraphRateObjects, "graph-rate-objects", cfg.GraphRateObjects,
+		"creates at Graph's real write rate, against an emulator that enforces Graph's write budget")
+	fs.Float64Var(&cfg.GraphRateQPS, "graph-rate-qps", cfg.GraphRateQPS, "the Graph rate phase's --graph-write-qps (Graph's budget: 20/s)")
+	fs.IntVar(&cfg.GraphRateBurst, "graph-rate-burst", cfg.GraphRateBurst, "the Graph rate phase's --graph-write-burst (main.go's default)")
+	fs.BoolVar(&cfg.SkipGraphRate, "skip-graph-rate", false, "leave out the phase at Graph's write rate")
 	logFile := fs.String("log-file", "", "write the manager's log (production JSON, info level) here; empty discards it")
 	out := fs.String("out", "", "also write the report to this file")
 	flag.Parse()
+	cfg.ManagerEnv = strings.Fields(*managerEnv)
+	cfg.LogFile = *logFile
 
 	// The manager logs as in production, so its cost is in the figures; where it goes is ours.
 	var logTo io.Writer = io.Discard

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"maps"
 	"net/http"
 	"os"
@@ -136,28 +135,44 @@ func sum(m map[string]int) int {
 // memSampler samples the Go heap every interval and keeps the peak since the last reset.
 // The heap and the RSS are the whole bench process: manager, Graph emulator, driver.
 type memSampler struct {
+	*ticking
 	mu       sync.Mutex
 	peakHeap uint64
-	stop     chan struct{}
-	done     chan struct{}
 }
 
 func startMemSampler(interval time.Duration) *memSampler {
-	s := &memSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	s := &memSampler{}
+	s.ticking = every(interval, func() { s.sample() })
+	return s
+}
+
+// ticking calls a function at once and then every interval until close.
+type ticking struct {
+	stop, done chan struct{}
+	closeOnce  sync.Once
+}
+
+func every(interval time.Duration, f func()) *ticking {
+	t := &ticking{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
-		defer close(s.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
+		defer close(t.done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
 		for {
-			s.sample()
+			f()
 			select {
-			case <-s.stop:
+			case <-t.stop:
 				return
-			case <-t.C:
+			case <-tick.C:
 			}
 		}
 	}()
-	return s
+	return t
+}
+
+func (t *ticking) close() {
+	t.closeOnce.Do(func() { close(t.stop) })
+	<-t.done
 }
 
 func (s *memSampler) sample() {
@@ -185,40 +200,10 @@ func (s *memSampler) peak() uint64 {
 	return s.peakHeap
 }
 
-func (s *memSampler) close() {
-	close(s.stop)
-	<-s.done
-}
-
-// procStatus reads VmHWM and VmRSS from /proc/self/status, in bytes (0 when unavailable).
+// procStatus reads VmHWM and VmRSS of the bench process, in bytes (0 when unavailable).
 func procStatus() (hwm, rss uint64) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	defer func() { _ = f.Close() }()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(val)
-		if len(fields) != 2 || fields[1] != "kB" {
-			continue
-		}
-		kb, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "VmHWM":
-			hwm = kb << 10
-		case "VmRSS":
-			rss = kb << 10
-		}
-	}
-	return hwm, rss
+	m := procStatusOf("self")
+	return m.HWM, m.RSS
 }
 
 // liveHeap is the heap in use right after a full collection.

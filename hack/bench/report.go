@@ -24,6 +24,9 @@ func report(w io.Writer, r *results, command string) {
 		"%d reconcile workers (--max-concurrent-reconciles), %d driver clients; Graph write limit raised to %g/s, burst %d, "+
 		"for the throughput phases", c.N, r.CurrentObjects, r.FutureObjects, c.Workers, c.Clients, c.ThroughputQPS, c.ThroughputBurst)
 	p("- the Graph emulator is in-process, reached over HTTP on loopback through internal/graph (msgraph-sdk-go)")
+	if c.ManagerProcess {
+		p("- the operator's phases ran with bin/manager as its own process (-manager-process): the throughput tables are left out")
+	}
 	if r.Total > 0 {
 		p("- whole run: %s", dur(r.Total))
 	}
@@ -32,6 +35,22 @@ func report(w io.Writer, r *results, command string) {
 	}
 	p("")
 
+	if r.Memory != nil {
+		memoryReport(p, r)
+	}
+	if len(r.Throughput) > 0 {
+		throughputReport(p, r)
+	}
+	if len(r.Limiter) > 0 {
+		limiterReport(p, r)
+	}
+	if r.GraphRate != nil {
+		graphRateReport(p, r)
+	}
+}
+
+func throughputReport(p func(string, ...any), r *results) {
+	c := r.Config
 	base := map[string]phaseResult{}
 	for _, b := range r.Baseline {
 		base[b.Name] = b
@@ -66,9 +85,6 @@ func report(w io.Writer, r *results, command string) {
 	cpuReport(p, r, base)
 	for _, ph := range r.Throughput {
 		phaseDetail(p, ph, base[ph.Name], len(r.Baseline) > 0)
-	}
-	if len(r.Limiter) > 0 {
-		limiterReport(p, r)
 	}
 }
 
