@@ -44,6 +44,7 @@ type flags struct {
 	secureMetrics, enableLeaderElection bool
 	leaderElectionNamespace             string
 	leaseDuration, renewDeadline        time.Duration
+	startupReadSpread                   time.Duration
 	retryPeriod                         time.Duration
 	operatorNamespace                   string
 	enableHTTP2                         bool
@@ -72,6 +73,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		"How often a settled, live assignment is read again from Graph.")
 	fs.DurationVar(&f.createSettlePeriod, "create-settle-period", controllers.DefaultCreateSettlePeriod,
 		"How long an unanswered create must age, with no matching request in Graph's eventually consistent list, before another POST.")
+	fs.DurationVar(&f.startupReadSpread, "startup-read-spread", controllers.DefaultStartupReadSpread,
+		"Spread the first Graph reads of settled objects over this long after the operator starts or a new leader "+
+			"takes over, instead of reading every object at once; 0 reads them all at once. Changed, cancelled and "+
+			"deleted objects are read at once whatever it says.")
 	fs.DurationVar(&f.graphTimeout, "graph-timeout", controllers.DefaultGraphTimeout,
 		"How long one Graph call may take, the write limiter's wait included; --create-settle-period must be longer.")
 	fs.DurationVar(&f.minActiveAge, "min-active-age", controllers.DefaultMinActiveAge,
@@ -135,6 +140,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (*flags, error) {
 		if d <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %s", name, d)
 		}
+	}
+	if f.startupReadSpread < 0 {
+		return nil, fmt.Errorf("--startup-read-spread must be 0 or positive, got %s", f.startupReadSpread)
 	}
 	// client-go's leader election refuses anything else, and only once the manager starts.
 	if f.leaseDuration <= f.renewDeadline || f.renewDeadline <= f.retryPeriod*6/5 {
@@ -230,6 +238,7 @@ func run(ctx context.Context, f *flags) error {
 			CreateSettlePeriod: f.createSettlePeriod,
 			MinActiveAge:       f.minActiveAge,
 			GraphTimeout:       f.graphTimeout,
+			StartupReadSpread:  f.startupReadSpread,
 		},
 		PolicyMode:              f.mode,
 		MaxConcurrentReconciles: f.maxConcurrentReconciles,

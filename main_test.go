@@ -19,6 +19,8 @@ func TestParseFlagsRefusesBadValues(t *testing.T) {
 		"--leader-elect-lease-duration=10s": "--leader-elect-lease-duration",
 		"--leader-elect-renew-deadline=2s":  "--leader-elect-renew-deadline",
 		"--leader-elect-retry-period=0s":    "--leader-elect-retry-period",
+		"--startup-read-spread=-1s":         "--startup-read-spread",
+		"--startup-read-spread=0s":          "",
 		"--leader-elect-lease-duration=60s --leader-elect-renew-deadline=40s": "",
 	} {
 		fs := flag.NewFlagSet("manager", flag.ContinueOnError)

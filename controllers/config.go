@@ -177,7 +177,8 @@ func NewManager(restCfg *rest.Config, cfg Config) (ctrl.Manager, error) {
 	for i := range Kinds {
 		k := &Kinds[i]
 		r := &Reconciler{Client: c, kind: k, graph: graph.For(k.Graph), recorder: recorder, cfg: cfg,
-			seals: sealer{key: cfg.SealKey}, groupPolicies: groupPolicies}
+			seals: sealer{key: cfg.SealKey}, groupPolicies: groupPolicies,
+			startup: &startupSpread{spread: cfg.Options.StartupReadSpread}}
 		if err := r.setup(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the %s controller: %w", k.Name, err)
 		}

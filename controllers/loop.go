@@ -41,7 +41,12 @@ func (r *Reconciler) run(ctx context.Context, obj Object) decision {
 	}
 	facts := &graphFacts{}
 	o := r.observe(obj, facts, guardIn)
-	if what := readFor(o); what != readNothing && mayCallGraph(o) && !r.adoptionDenied(obj) {
+	what := readFor(o)
+	deferred := r.startup.deferral(o, what, obj.GetUID(), obj.GetGeneration() == st.ObservedGeneration)
+	if deferred > 0 {
+		what = readNothing // its turn comes within the start-up spread (startup.go)
+	}
+	if what != readNothing && mayCallGraph(o) && !r.adoptionDenied(obj) {
 		before := st.DeepCopy()
 		if err := r.read(ctx, obj, facts, what); err != nil {
 			return r.fail(ctx, obj, decision{}, "observe", err)
@@ -67,6 +72,9 @@ func (r *Reconciler) run(ctx context.Context, obj Object) decision {
 		}
 		do := r.actFor(d.Step)
 		if do == nil {
+			if deferred > 0 && (d.After <= 0 || d.After > deferred) {
+				d.After = deferred
+			}
 			r.seal(obj, facts, sealedAtStart)
 			d.events = r.record(ctx, obj, d)
 			return d

@@ -29,6 +29,10 @@ type Options struct {
 	ReplicationGrace time.Duration
 	// GraphTimeout bounds each Graph call.
 	GraphTimeout time.Duration
+	// StartupReadSpread spreads the first Graph read of settled objects after the controller
+	// starts (a new process or a new leader) over this long (startup.go;
+	// --startup-read-spread). Zero reads every object at once, as it comes.
+	StartupReadSpread time.Duration
 }
 
 // The defaults of Options.
@@ -42,6 +46,8 @@ const (
 	DefaultMaxStalledBackoff  = 4 * time.Hour
 	DefaultReplicationGrace   = 2 * time.Minute
 	DefaultGraphTimeout       = 30 * time.Second
+	// DefaultStartupReadSpread is --startup-read-spread's default; Options has none.
+	DefaultStartupReadSpread = 5 * time.Minute
 )
 
 // withDefaults fills in every zero field.

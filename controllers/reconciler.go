@@ -46,6 +46,8 @@ type Reconciler struct {
 	// namespace changes that may end them.
 	denials     sync.Map
 	policyEpoch atomic.Uint64
+	// startup spreads the first Graph reads after the controller starts (startup.go).
+	startup *startupSpread
 }
 
 func (r *Reconciler) now() time.Time {

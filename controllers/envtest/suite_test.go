@@ -45,8 +45,10 @@ var (
 	env *testenv.Env
 	emu *graphemu.Emulator
 	k8s client.Client // uncached, for the tests' own reads and writes
-	// graphClient is the real Graph client on the emulator, for a test playing someone else.
+	// graphClient is the real Graph client on the emulator, for a test playing someone else;
+	// suiteGraph is the same client for every kind, for a test's own manager.
 	graphClient pim.Client
+	suiteGraph  pim.Graph
 
 	// statusFaults makes the next N status writes of one object fail, finalizerFaults its next
 	// N finalizer removals (crash-safety tests).
@@ -124,7 +126,7 @@ func runSuite(m *testing.M) int {
 	defer stopGraph()
 	emu = graphEnv.Emulator
 	gc := graphEnv.Client
-	graphClient = gc.For(pim.KindAssignment)
+	graphClient, suiteGraph = gc.For(pim.KindAssignment), gc
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The managers keep their seal key in a Secret of the operator's namespace; the first to
@@ -145,11 +147,11 @@ func runSuite(m *testing.M) int {
 		selector      string
 		groupPolicies pim.PolicyReader
 	}{
-		{controllers.PolicyModeDisabled, managerLabel + " notin (" + enforceManager + "," + groupPolicyManager + ")", nil},
+		{controllers.PolicyModeDisabled, managerLabel + " notin (" + enforceManager + "," + groupPolicyManager + "),!" + restartLabel, nil},
 		{controllers.PolicyModeEnforce, managerLabel + "=" + enforceManager, nil},
 		{controllers.PolicyModeDisabled, managerLabel + "=" + groupPolicyManager, gc},
 	} {
-		done, err := startManager(ctx, gc, cfg.mode, cfg.selector, cfg.groupPolicies)
+		done, err := startManager(ctx, gc, cfg.mode, cfg.selector, cfg.groupPolicies, suiteOptions)
 		if err != nil {
 			fmt.Println(err)
 			return 1
@@ -172,11 +174,16 @@ const (
 	managerLabel       = "test.pim-operator.dev/manager"
 	enforceManager     = "enforce"
 	groupPolicyManager = "grouppolicy"
+	// restartLabel keeps an object from the suite's managers: a test starts and stops
+	// managers of its own for it (startup_test.go).
+	restartLabel = "test.pim-operator.dev/restart"
 )
 
 // startManager runs a manager whose cache holds the request objects matching selector, with
-// reconcilers in the given policy mode, until ctx ends; done closes when it has stopped.
-func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode, selector string, groupPolicies pim.PolicyReader) (chan struct{}, error) {
+// reconcilers in the given policy mode and timings, until ctx ends; done closes when it has
+// stopped.
+func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode, selector string, groupPolicies pim.PolicyReader,
+	opts controllers.Options) (chan struct{}, error) {
 	sel, err := labels.Parse(selector)
 	if err != nil {
 		return nil, err
@@ -185,7 +192,7 @@ func startManager(ctx context.Context, gc pim.Graph, mode controllers.PolicyMode
 		Graph:                   gc,
 		GraphWriteQPS:           100,
 		GraphWriteBurst:         100,
-		Options:                 suiteOptions,
+		Options:                 opts,
 		PolicyMode:              mode,
 		GroupPolicies:           groupPolicies,
 		MaxConcurrentReconciles: 4,
@@ -409,16 +416,21 @@ func poke[O controllers.Object](t *testing.T, obj O) {
 func callsFor(principal string, ids ...string) []graphemu.Call {
 	var out []graphemu.Call
 	for _, c := range emu.Calls() {
-		text := strings.ToLower(c.Path + " " + c.RequestBody)
-		hit := principal != "" && strings.Contains(text, strings.ToLower(principal))
-		for _, id := range ids {
-			hit = hit || (id != "" && strings.Contains(text, strings.ToLower(id)))
-		}
-		if hit {
+		if concerns(c, principal, ids...) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// concerns: the call names the principal or one of the ids.
+func concerns(c graphemu.Call, principal string, ids ...string) bool {
+	text := strings.ToLower(c.Path + " " + c.RequestBody)
+	hit := principal != "" && strings.Contains(text, strings.ToLower(principal))
+	for _, id := range ids {
+		hit = hit || (id != "" && strings.Contains(text, strings.ToLower(id)))
+	}
+	return hit
 }
 
 func count(calls []graphemu.Call, op, action string, status int) int {

@@ -47,6 +47,8 @@ func main() {
 	fs.DurationVar(&cfg.RestartDelay, "restart-delay", cfg.RestartDelay, "how long a manager replica that exited stays down")
 	fs.DurationVar(&cfg.MinActiveAge, "min-active-age", cfg.MinActiveAge,
 		"Graph's minimum active age before adminRemove, in the emulator and the managers (Graph's is 5m)")
+	fs.DurationVar(&cfg.StartupReadSpread, "startup-read-spread", cfg.StartupReadSpread,
+		"the managers' --startup-read-spread (production's is 5m); the rest window waits for the last leader's to pass")
 	fs.StringVar(&cfg.PolicyMode, "policy-mode", cfg.PolicyMode,
 		"the managers' --policy-mode: enforce, disabled, or auto (enforce when the PIMAccessPolicy CRD can grant eligibility)")
 	fs.Float64Var(&cfg.EligibilityShare, "eligibility-share", cfg.EligibilityShare, "share of PIMEligibilityRequests")

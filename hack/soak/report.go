@@ -50,7 +50,11 @@ func report(w io.Writer, r *results, command string) {
 	case !r.FaultsTo.IsZero():
 		p("| settled after the faults stopped | **not within %s** |", dur(c.TailTimeout))
 	}
-	p("| Graph calls at rest (%s after settling) | %d%s |", dur(c.Rest), len(r.RestCalls), opsOf(r.RestCalls))
+	restAfter := "settling"
+	if c.StartupReadSpread > 0 {
+		restAfter = "settling and the last leader's " + dur(c.StartupReadSpread) + " start-up read spread"
+	}
+	p("| Graph calls at rest (%s after %s) | %d%s |", dur(c.Rest), restAfter, len(r.RestCalls), opsOf(r.RestCalls))
 	p("| object updates at rest (%s) | %d |", dur(c.Rest), r.RestUpdates)
 	p("| access live at the end: held by their objects / left by Orphan deletions | %d / %d |", r.Eval.Live, r.Eval.LeftByOrphan)
 	p("")

@@ -37,24 +37,27 @@ type config struct {
 	Window, TailTimeout, Rest time.Duration
 	RestartDelay              time.Duration
 	MinActiveAge              time.Duration
-	PolicyMode                string // auto | enforce | disabled
-	EligibilityShare          float64
-	SoonShare, FarShare       float64
-	CancelShare, DeleteShare  float64
-	OrphanShare, TwinShare    float64
-	DeniedShare               float64
-	ManagerArgs               []string
-	ManagerBin, EmulatorBin   string
-	Race                      bool
-	Dir                       string
-	Keep                      bool
+	// StartupReadSpread is the managers' --startup-read-spread; the rest window begins once
+	// the last leader's has passed, so that its deferred reads are not counted as calls at rest.
+	StartupReadSpread        time.Duration
+	PolicyMode               string // auto | enforce | disabled
+	EligibilityShare         float64
+	SoonShare, FarShare      float64
+	CancelShare, DeleteShare float64
+	OrphanShare, TwinShare   float64
+	DeniedShare              float64
+	ManagerArgs              []string
+	ManagerBin, EmulatorBin  string
+	Race                     bool
+	Dir                      string
+	Keep                     bool
 }
 
 func defaultConfig() config {
 	return config{
 		N: 300, Seed: 1, FaultRate: 0.2, Latency: 3 * time.Second, ListLag: 10 * time.Second,
 		Kills: 3, APIRestarts: 1, Window: 6 * time.Minute, TailTimeout: 10 * time.Minute, Rest: 30 * time.Second,
-		RestartDelay: 2 * time.Second, MinActiveAge: 30 * time.Second, PolicyMode: "auto",
+		RestartDelay: 2 * time.Second, MinActiveAge: 30 * time.Second, StartupReadSpread: time.Minute, PolicyMode: "auto",
 		EligibilityShare: 0.4, SoonShare: 0.2, FarShare: 0.2, CancelShare: 0.3, DeleteShare: 0.5,
 		OrphanShare: 0.05, TwinShare: 0.04, DeniedShare: 0.04,
 	}
@@ -259,6 +262,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (res *results, err err
 	if flags["operator-namespace"] {
 		res.ManagerArgs = append(res.ManagerArgs, "--operator-namespace", operatorNamespace)
 	}
+	if flags["startup-read-spread"] {
+		res.ManagerArgs = append(res.ManagerArgs, "--startup-read-spread", cfg.StartupReadSpread.String())
+	} else {
+		cfg.StartupReadSpread, res.Config.StartupReadSpread = 0, 0 // a binary from before the flag
+	}
 	res.ManagerArgs = append(res.ManagerArgs, cfg.ManagerArgs...)
 
 	w, err := startWatcher(ctx, cl.cfg, shape.namespaces)
@@ -386,7 +394,14 @@ func run(ctx context.Context, cfg config, logw io.Writer) (res *results, err err
 		}
 	}
 
-	// At rest: nothing should call Graph or write.
+	// At rest: nothing should call Graph or write — once the last leader has made the reads
+	// its start-up spread put off.
+	if l := rs.leader(); l != nil {
+		if until := l.leaderSince().Add(cfg.StartupReadSpread); until.After(time.Now()) {
+			logf("waiting for the leader's start-up read spread to pass (%s)", until.Sub(time.Now()).Round(time.Second))
+			sleepUntil(ctx, until)
+		}
+	}
 	before, err := emu.calls(ctx)
 	if err != nil {
 		return res, err

@@ -24,7 +24,7 @@ func TestSoakSmall(t *testing.T) {
 	ctrl.SetLogger(logr.Discard())
 	cfg := defaultConfig()
 	cfg.N, cfg.Window, cfg.Kills, cfg.APIRestarts = 20, 2*time.Minute, 1, 0
-	cfg.TailTimeout, cfg.Rest, cfg.MinActiveAge = 5*time.Minute, 5*time.Second, 5*time.Second
+	cfg.TailTimeout, cfg.Rest, cfg.MinActiveAge, cfg.StartupReadSpread = 5*time.Minute, 5*time.Second, 5*time.Second, 20*time.Second
 	cfg.DeniedShare, cfg.TwinShare, cfg.OrphanShare = 0.1, 0.05, 0.1
 	// Shorter waits than production's, so that a CI run takes minutes: the first poll, and how
 	// long an unanswered create waits for Graph's list before posting again (it must outlast
