@@ -80,7 +80,8 @@ func report(w io.Writer, r *results, command string) {
 		p("A SIGKILL releases nothing: the new leader waits for the Lease to expire (controller-runtime's default lease " +
 			"duration is 15 s, retried every 2 s). A leader that cannot renew for 10 s (kube-apiserver down) exits with " +
 			"\"leader election lost\", as controller-runtime does, and is started again. A new leader reconciles every object " +
-			"when it starts: each live or pending one costs Graph reads, whatever it read before the failover.")
+			"when it starts: the Graph reads of settled ones are spread over --startup-read-spread (" + dur(c.StartupReadSpread) +
+			" here; 0 reads each at once), the others' are made at once.")
 		p("")
 	}
 	if len(r.Restarts) > 0 {
