@@ -103,7 +103,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	// The delete path and the normal path are the same table (decide's right and left
 	// columns); the delete path then lets the object go.
-	before := obj.GetRequestStatus().DeepCopy()
+	before, versionAtStart := obj.GetRequestStatus().DeepCopy(), obj.GetResourceVersion()
 	d := r.run(ctx, obj)
 	// The status first, once: it records the outcome (a cancel's 204, the removal request)
 	// before the finalizer goes and before any event announces it, so neither a failed
@@ -112,10 +112,36 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.emit(obj, d.events)
+	err := d.Err
 	if deleting && d.Step == stepFinish {
-		return ctrl.Result{}, r.removeFinalizer(ctx, obj)
+		err = r.removeFinalizer(ctx, obj)
 	}
-	return ctrl.Result{RequeueAfter: d.After}, d.Err
+	if err != nil && obj.GetResourceVersion() != versionAtStart {
+		r.awaitOwnWrite(ctx, obj)
+	}
+	if deleting && d.Step == stepFinish {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: d.After}, err
+}
+
+// awaitOwnWrite waits, briefly, until the cache holds what this reconcile wrote. An error
+// requeues at once, and a reconcile that started from the cache's older copy would decide
+// again from a status without this one's outcome: a cancel's 204 would read as "Graph request
+// is Canceled already". A write of someone else's in between only makes it wait its limit.
+func (r *Reconciler) awaitOwnWrite(ctx context.Context, obj Object) {
+	key, want := client.ObjectKeyFromObject(obj), obj.GetResourceVersion()
+	for range 40 {
+		cur := r.kind.New()
+		if err := r.Get(ctx, key, cur); err != nil || cur.GetResourceVersion() == want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
 }
 
 // removeFinalizer lets a deleted object go; with effective policy Orphan nothing was written to
