@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +24,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -423,35 +420,20 @@ func render(t *testing.T, args ...string) []*unstructured.Unstructured {
 
 func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
-	kustomize := os.Getenv("KUSTOMIZE")
-	if kustomize == "" {
-		kustomize = filepath.Join(testenv.RepoRoot(), "bin", "kustomize")
+	b, err := testenv.KustomizeBuild(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out, stderr bytes.Buffer
-	cmd := exec.Command(kustomize, "build", filepath.Join(testenv.RepoRoot(), "config", dir))
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("kustomize build config/%s (`make kustomize` installs bin/kustomize): %v\n%s", dir, err, stderr.String())
-	}
-	return decodeAll(t, out.Bytes())
+	return decodeAll(t, b)
 }
 
 func decodeAll(t *testing.T, b []byte) []*unstructured.Unstructured {
 	t.Helper()
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs
-			}
-			t.Fatalf("decoding: %v", err)
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
+	objs, err := testenv.DecodeObjects(b)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return objs
 }
 
 // --- comparisons --------------------------------------------------------------------------

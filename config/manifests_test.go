@@ -3,10 +3,7 @@ package config
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -15,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/pim-operator/pim-operator/internal/testenv"
@@ -93,33 +89,18 @@ func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
 
 func kustomizeOutput(t *testing.T, dir string) []byte {
 	t.Helper()
-	kustomize := os.Getenv("KUSTOMIZE")
-	if kustomize == "" {
-		kustomize = filepath.Join(testenv.RepoRoot(), "bin", "kustomize")
+	b, err := testenv.KustomizeBuild(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out, stderr bytes.Buffer
-	cmd := exec.Command(kustomize, "build", filepath.Join(testenv.RepoRoot(), "config", dir))
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("kustomize build config/%s (run `make kustomize` for bin/kustomize): %v\n%s", dir, err, stderr.String())
-	}
-	return out.Bytes()
+	return b
 }
 
 func decodeAll(t *testing.T, yaml []byte) []*unstructured.Unstructured {
 	t.Helper()
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(yaml), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs
-			}
-			t.Fatal(fmt.Errorf("decoding: %w", err))
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
+	objs, err := testenv.DecodeObjects(yaml)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return objs
 }

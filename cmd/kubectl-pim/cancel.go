@@ -47,14 +47,7 @@ the next sync of the old manifest would fail.`,
 }
 
 func (co *cancelOptions) run(ctx context.Context, name string) error {
-	if err := co.checkOutput("yaml", "json"); err != nil {
-		return err
-	}
-	c, err := co.client()
-	if err != nil {
-		return err
-	}
-	ns, err := co.namespace()
+	c, ns, err := co.connect("yaml", "json")
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,20 @@ func (o *options) namespace() (string, error) {
 	return ns, err
 }
 
+// connect is what every command that reads the API server starts with: -o checked against the
+// formats it prints, a client, and the namespace.
+func (o *options) connect(outputs ...string) (client.WithWatch, string, error) {
+	if err := o.checkOutput(outputs...); err != nil {
+		return nil, "", err
+	}
+	c, err := o.client()
+	if err != nil {
+		return nil, "", err
+	}
+	ns, err := o.namespace()
+	return c, ns, err
+}
+
 // checkOutput fails unless -o is one of allowed (the empty default is always allowed).
 func (o *options) checkOutput(allowed ...string) error {
 	if o.output == "" {

@@ -32,14 +32,7 @@ stays Stalled/NotPermitted, and nothing reaches Graph (unless the operator runs 
 }
 
 func policies(ctx context.Context, o *options) error {
-	if err := o.checkOutput("wide", "yaml", "json"); err != nil {
-		return err
-	}
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	name, err := o.namespace()
+	c, name, err := o.connect("wide", "yaml", "json")
 	if err != nil {
 		return err
 	}

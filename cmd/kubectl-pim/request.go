@@ -61,18 +61,11 @@ reports it (AKS with Entra ID: the oid of your token).`,
 var guid = regexp.MustCompile(v1.GUIDPattern)
 
 func (r *requestOptions) run(ctx context.Context, groupID string) error {
-	if err := r.checkOutput("yaml", "json"); err != nil {
+	c, ns, err := r.connect("yaml", "json")
+	if err != nil {
 		return err
 	}
 	spec, err := r.spec(groupID, r.now())
-	if err != nil {
-		return err
-	}
-	c, err := r.client()
-	if err != nil {
-		return err
-	}
-	ns, err := r.namespace()
 	if err != nil {
 		return err
 	}

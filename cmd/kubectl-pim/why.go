@@ -37,14 +37,7 @@ which Microsoft support asks for), its conditions and its latest events.`,
 }
 
 func why(ctx context.Context, o *options, name string) error {
-	if err := o.checkOutput("yaml", "json"); err != nil {
-		return err
-	}
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	ns, err := o.namespace()
+	c, ns, err := o.connect("yaml", "json")
 	if err != nil {
 		return err
 	}

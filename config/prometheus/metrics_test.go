@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -151,7 +150,7 @@ func (s *scrape) run() error {
 		})
 	}
 
-	metricsAddr, err := freeAddress()
+	metricsAddr, err := testenv.FreeLocalAddr()
 	if err != nil {
 		return err
 	}
@@ -463,15 +462,6 @@ func start(ctx context.Context, mgr ctrl.Manager) chan struct{} {
 		}
 	}()
 	return done
-}
-
-func freeAddress() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String(), nil
 }
 
 func httpGet(url string) (string, error) {

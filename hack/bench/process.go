@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pim-operator/pim-operator/internal/childproc"
+	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
 // managerProcess is bin/manager run as its own process, so that its memory is its own: the
@@ -39,19 +39,10 @@ func managerHasFlag(bin, name string) bool {
 	return regexp.MustCompile(`(?m)^\s+-` + regexp.QuoteMeta(name) + `\b`).Match(b)
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
-}
-
 // startManagerProcess starts bin with args plus --pprof-bind-address on a free loopback port,
 // its output in logPath, and starts sampling its RSS.
 func startManagerProcess(bin, logPath string, env []string, args ...string) (*managerProcess, error) {
-	pprofAddr, err := freeAddr()
+	pprofAddr, err := testenv.FreeLocalAddr()
 	if err != nil {
 		return nil, err
 	}

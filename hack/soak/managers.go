@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pim-operator/pim-operator/internal/childproc"
+	"github.com/pim-operator/pim-operator/internal/testenv"
 )
 
 // replicas runs the operator as two bin/manager processes with leader election, as a
@@ -102,7 +102,7 @@ func startReplicas(ctx context.Context, n int, bin string, args []string, dir st
 
 func (rs *replicas) supervise(ctx context.Context, s *slot) {
 	for gen := 0; ctx.Err() == nil; gen++ {
-		probe, err := freeAddr()
+		probe, err := testenv.FreeLocalAddr()
 		if err != nil {
 			rs.logf("replica %d: no free port: %v", s.id, err)
 			return
@@ -179,15 +179,6 @@ func (rs *replicas) lives() []*life {
 		s.mu.Unlock()
 	}
 	return out
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
 }
 
 // managerFlags lists the flags the manager binary accepts (`manager -help`), so that the soak

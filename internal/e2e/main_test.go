@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -22,7 +20,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -270,38 +267,15 @@ func build(ctx context.Context, dir, name, pkg string) (string, error) {
 	return out, nil
 }
 
-// kustomizeBuild runs `kustomize build config/<dir>` ($KUSTOMIZE, as `make test` sets it, or
-// bin/kustomize) and decodes the objects.
+// kustomizeBuild is `kustomize build config/<dir>`, decoded.
 func kustomizeBuild(ctx context.Context, dir string) ([]*unstructured.Unstructured, error) {
-	kustomize := os.Getenv("KUSTOMIZE")
-	if kustomize == "" {
-		kustomize = filepath.Join(testenv.RepoRoot(), "bin", "kustomize")
+	b, err := testenv.KustomizeBuild(ctx, dir)
+	if err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, kustomize, "build", filepath.Join(testenv.RepoRoot(), "config", dir))
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("kustomize build config/%s (`make kustomize` installs bin/kustomize; "+
-			"`make manifests` writes config/rbac/role.yaml): %w\n%s", dir, err, stderr.String())
+	objs, err := testenv.DecodeObjects(b)
+	if err == nil && len(objs) == 0 {
+		err = fmt.Errorf("kustomize build config/%s produced no objects", dir)
 	}
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(&out, 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, fmt.Errorf("decoding kustomize build config/%s: %w", dir, err)
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
-	}
-	if len(objs) == 0 {
-		return nil, fmt.Errorf("kustomize build config/%s produced no objects", dir)
-	}
-	return objs, nil
+	return objs, err
 }
